@@ -1,0 +1,187 @@
+"""Every setting of forwarder_insure, read from ``FI_*`` environment variables in one place.
+
+Three config classes give the defaults: development (the embedded demo: SQLite and local files in
+the instance folder), testing, and production, which refuses to start without a real secret key
+and an explicit database. Nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import timedelta
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_RATES_FILE = CONFIG_DIR / "rates" / "default.toml"
+
+#: A secret key shorter than this is refused in production.
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one app instance."""
+
+    env: str
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    storage_url: str
+    s3_endpoint_url: str | None
+    rates_file: Path
+    #: How long a stored Idempotency-Key answer is replayed (the draft asks for at least 24 h).
+    idempotency_ttl: timedelta = timedelta(hours=24)
+    #: Largest JSON request body; documents have their own, larger limit.
+    max_json_bytes: int = 2 * 1024 * 1024
+    #: Largest uploaded document.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    #: SQL echo, for debugging only.
+    sql_echo: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some values replaced (tests and the CLI use this)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, instance_path: Path | None = None
+    ) -> Settings:
+        """Resolve settings from ``FI_*`` variables over the defaults of ``FI_ENV``'s class."""
+        env = dict(os.environ if environ is None else environ)
+        name = env.get("FI_ENV", "development").strip().lower()
+        try:
+            config_class = CONFIG_CLASSES[name]
+        except KeyError:
+            raise SettingsError(
+                f"FI_ENV={name!r} is not one of {', '.join(sorted(CONFIG_CLASSES))}"
+            ) from None
+        instance = Path(env.get("FI_INSTANCE_PATH") or instance_path or Path.cwd() / "instance")
+        return config_class(instance.resolve()).resolve(env)
+
+
+class BaseConfig:
+    """Defaults shared by every environment."""
+
+    name = "base"
+
+    def __init__(self, instance_path: Path):
+        self.instance_path = instance_path
+
+    def default_database_url(self) -> str | None:
+        return f"sqlite:///{self.instance_path / 'forwarder_insure.sqlite3'}"
+
+    def default_storage_url(self) -> str:
+        return (self.instance_path / "documents").as_uri()
+
+    def default_secret_key(self) -> str | None:
+        """A random key kept in the instance folder, so quote tokens survive restarts."""
+        key_file = self.instance_path / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+    def resolve(self, env: Mapping[str, str]) -> Settings:
+        database_url = env.get("FI_DATABASE_URL") or self.default_database_url()
+        secret_key = env.get("FI_SECRET_KEY") or self.default_secret_key()
+        if not database_url:
+            raise SettingsError(f"FI_DATABASE_URL must be set when FI_ENV={self.name}")
+        if not secret_key or (
+            self.name == "production" and len(secret_key) < MIN_SECRET_KEY_LENGTH
+        ):
+            raise SettingsError(
+                f"FI_SECRET_KEY must be set to a random string of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters when FI_ENV={self.name}"
+            )
+        settings = Settings(
+            env=self.name,
+            instance_path=self.instance_path,
+            database_url=_normalise_database_url(database_url),
+            secret_key=secret_key,
+            storage_url=env.get("FI_STORAGE_URL") or self.default_storage_url(),
+            s3_endpoint_url=env.get("FI_S3_ENDPOINT_URL") or None,
+            rates_file=Path(env.get("FI_RATES_FILE") or DEFAULT_RATES_FILE),
+        )
+        return replace(settings, **_optional_overrides(env))
+
+
+class DevelopmentConfig(BaseConfig):
+    name = "development"
+
+
+class TestingConfig(BaseConfig):
+    name = "testing"
+
+    def default_secret_key(self) -> str:
+        return "testing-secret-key-not-for-production-use-0000"
+
+
+class ProductionConfig(BaseConfig):
+    """Production has no defaults for what must be chosen on purpose."""
+
+    name = "production"
+
+    def default_database_url(self) -> None:
+        return None
+
+    def default_secret_key(self) -> None:
+        return None
+
+
+CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
+    c.name: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)
+}
+
+#: Optional tuning variables and how each is parsed.
+_OPTIONAL = {
+    "FI_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl", lambda v: timedelta(hours=float(v))),
+    "FI_MAX_JSON_BYTES": ("max_json_bytes", int),
+    "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+    "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),
+    "FI_LOG_LEVEL": ("log_level", lambda v: v.strip().upper()),
+}
+
+
+def _optional_overrides(env: Mapping[str, str]) -> dict[str, object]:
+    known = {f.name for f in fields(Settings)}
+    out: dict[str, object] = {}
+    for variable, (attribute, parse) in _OPTIONAL.items():
+        assert attribute in known
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = parse(raw)
+        except (ValueError, OverflowError) as exc:
+            raise SettingsError(f"{variable}={raw!r} is invalid: {exc}") from None
+        if (
+            isinstance(value, int | timedelta)
+            and not isinstance(value, bool)
+            and value <= type(value)()
+        ):
+            raise SettingsError(f"{variable}={raw!r} is invalid: it must be positive")
+        out[attribute] = value
+    return out
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` spellings and pin the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
