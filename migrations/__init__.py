@@ -1,0 +1,1 @@
+"""Alembic revisions: the only source of the schema."""
