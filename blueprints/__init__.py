@@ -1,0 +1,20 @@
+"""HTTP adapters: one module per resource, translating requests to use cases and back.
+
+Views parse with marshmallow schemas, call a service with the request's session, caller and
+instant, and dump the result; they hold no business rules.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from blueprints import health, identity
+from blueprints.problems import ProblemApi
+
+API_PREFIX = "/api/v1"
+
+
+def register_blueprints(app: Flask, api: ProblemApi) -> None:
+    app.register_blueprint(health.blp)
+    for module in (identity,):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)

@@ -1,0 +1,159 @@
+"""The flask-smorest Blueprint every API resource uses, with the two cross-cutting decorators:
+
+* :meth:`ApiBlueprint.requires` — which roles may call a view (401 without a valid key, 403 for
+  another role), documented in the OpenAPI document as bearer security plus ``x-roles``;
+* :meth:`ApiBlueprint.idempotent` — the Idempotency-Key contract of DESIGN.md §5, implemented by
+  ``forwarder_insure.services.idempotency``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, g, make_response, request
+from flask_smorest import Blueprint, abort
+
+from blueprints.request_scope import (
+    after_this_request_ends,
+    db_session,
+    key_holder,
+    request_now,
+    runtime,
+)
+from forwarder_insure.domain.access import Role
+from forwarder_insure.services import idempotency
+from forwarder_insure.services.credentials import authenticate_key
+
+BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
+#: Printable ASCII without spaces at the ends, as the draft's sf-string allows.
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$")
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="forwarder_insure"'}
+
+IDEMPOTENCY_HEADER_DOC = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": True,
+    "description": (
+        "Unique key for this operation (a UUID is a good choice). Retrying with the same key and "
+        "body returns the first answer with `Idempotent-Replayed: true`; kept at least 24 hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+}
+
+
+def authenticate(roles: frozenset[Role]) -> None:
+    """Resolve the bearer key of this request and check its role, or abort 401/403."""
+    match = BEARER.match(request.headers.get("Authorization", ""))
+    if match is None:
+        abort(
+            401,
+            message="Send an API key as 'Authorization: Bearer <key>'.",
+            code="missing_api_key",
+            headers=WWW_AUTHENTICATE,
+        )
+    holder = authenticate_key(db_session(), match.group(1))
+    if holder is None:
+        abort(
+            401,
+            message="The API key is unknown or revoked.",
+            code="invalid_api_key",
+            headers=WWW_AUTHENTICATE,
+        )
+    if holder.caller.role not in roles:
+        abort(
+            403,
+            message=f"The {holder.caller.role.value} role may not do this.",
+            code="role_not_allowed",
+        )
+    g.key_holder = holder
+
+
+class ApiBlueprint(Blueprint):
+    def requires(self, *roles: Role | frozenset[Role]) -> Callable[[Callable[..., Any]], Any]:
+        """Only callers with one of ``roles`` may call the decorated view."""
+        allowed: set[Role] = set()
+        for role in roles:
+            allowed.update(role if isinstance(role, frozenset) else {role})
+        frozen = frozenset(allowed)
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            @wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                authenticate(frozen)
+                return func(*args, **kwargs)
+
+            wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
+            wrapper = self.alt_response(403, response="FORBIDDEN")(wrapper)
+            return self.doc(
+                security=[{"bearerAuth": []}], **{"x-roles": sorted(r.value for r in frozen)}
+            )(wrapper)
+
+        return decorator
+
+    def idempotent(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Honour ``Idempotency-Key`` on a creating view; place it under ``requires``."""
+
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get("Idempotency-Key")
+            if key is None:
+                abort(
+                    400,
+                    message="This request needs an Idempotency-Key header.",
+                    code="idempotency_key_missing",
+                )
+            if not IDEMPOTENCY_KEY.match(key):
+                abort(
+                    400,
+                    message="An Idempotency-Key is 1 to 255 printable ASCII characters.",
+                    code="idempotency_key_invalid",
+                )
+            holder = key_holder()
+            session = db_session()
+            now = request_now()
+            request_fingerprint = idempotency.fingerprint(
+                request.method, request.path, request.get_data(cache=True)
+            )
+            claim = idempotency.claim(session, holder.key_id, key)
+            if claim is None:
+                abort(
+                    409,
+                    message="A request with this Idempotency-Key is still being processed.",
+                    code="idempotency_key_in_flight",
+                    headers={"Retry-After": "1"},
+                )
+            after_this_request_ends(claim.release)
+            record = idempotency.find(session, holder.key_id, key, now)
+            if record is not None:
+                if record.fingerprint != request_fingerprint:
+                    abort(
+                        422,
+                        message="This Idempotency-Key was used for a different request.",
+                        code="idempotency_key_reused",
+                    )
+                replay = Response(record.response_body, status=record.response_status)
+                for name, value in record.response_headers.items():
+                    replay.headers[name] = value
+                replay.headers["Idempotent-Replayed"] = "true"
+                return replay
+            response = make_response(func(*args, **kwargs))
+            if 200 <= response.status_code < 300:
+                idempotency.remember(
+                    session,
+                    api_key_id=holder.key_id,
+                    key=key,
+                    request_fingerprint=request_fingerprint,
+                    status=response.status_code,
+                    headers=dict(response.headers),
+                    body=response.get_data(),
+                    now=now,
+                    ttl=runtime().settings.idempotency_ttl,
+                )
+            return response
+
+        wrapper = self.alt_response(400, response="BAD_REQUEST")(wrapper)
+        wrapper = self.alt_response(409, response="CONFLICT")(wrapper)
+        return self.doc(parameters=[IDEMPOTENCY_HEADER_DOC])(wrapper)

@@ -1,0 +1,59 @@
+"""Fields shared by the API schemas: instants with ``Z`` and money as ``{amount, currency}``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+
+from forwarder_insure.domain.clock import ensure_utc, format_instant
+from forwarder_insure.domain.money import Money, MoneyError
+
+
+class Instant(ma.fields.AwareDateTime):
+    """An ISO 8601 instant; written in UTC with ``Z``, read with any explicit offset."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(format="iso", **kwargs)
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format_instant(value)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        return ensure_utc(super()._deserialize(value, attr, data, **kwargs))
+
+
+class MoneySchema(ma.Schema):
+    """``{"amount": "12.50", "currency": "USD"}``; the amount is a decimal string, never a float."""
+
+    amount = ma.fields.Decimal(
+        required=True,
+        as_string=True,
+        allow_nan=False,
+        metadata={"pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"},
+    )
+    currency = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(r"^[A-Z]{3}$"), metadata={"example": "USD"}
+    )
+
+    @ma.pre_load
+    def refuse_numbers(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("amount"), int | float):
+            raise ma.ValidationError(
+                'Send the amount as a decimal string such as "12.50", not a JSON number.',
+                "amount",
+            )
+        return data
+
+    @ma.post_load
+    def to_money(self, data: dict[str, Any], **kwargs: Any) -> Money:
+        try:
+            return Money.of(data["amount"], data["currency"])
+        except MoneyError as exc:
+            field = "currency" if exc.code == "unknown_currency" else "amount"
+            raise ma.ValidationError(str(exc), field) from None
+
+    @ma.pre_dump
+    def from_money(self, money: Money, **kwargs: Any) -> dict[str, Any]:
+        return {"amount": money.amount, "currency": money.currency}

@@ -1,0 +1,108 @@
+"""What a request shares across the layers: its session, its caller, its "now".
+
+One database session per request, committed when the view answered below 400 and rolled back
+otherwise; the request's instant is read from the app clock once, so every row written by one
+request carries the same time. Also the guards every API request passes: JSON bodies must say
+they are JSON and stay under the JSON size limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import UnsupportedMediaType
+
+from blueprints.problems import problem
+from forwarder_insure.runtime import EXTENSION_KEY, Runtime
+from forwarder_insure.services.credentials import KeyHolder
+
+log = logging.getLogger(__name__)
+
+#: Content types the API reads; uploads use multipart.
+JSON_TYPES = ("application/json",)
+FORM_TYPES = ("multipart/form-data",)
+
+
+def runtime() -> Runtime:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = runtime().database.sessions()
+    return g.db_session
+
+
+def request_now() -> datetime:
+    """The request's instant, from the app clock, read once."""
+    if "request_now" not in g:
+        g.request_now = runtime().clock.now()
+    return g.request_now
+
+
+def key_holder() -> KeyHolder:
+    """The authenticated API key of this request (set by ``ApiBlueprint.requires``)."""
+    return g.key_holder
+
+
+def after_this_request_ends(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the request's transaction is over, whatever its outcome."""
+    g.setdefault("on_request_end", []).append(callback)
+
+
+def _guard_body() -> Response | None:
+    if request.method not in {"POST", "PUT", "PATCH"} or not request.path.startswith("/api/"):
+        return None
+    mimetype = request.mimetype
+    if mimetype in FORM_TYPES:
+        return None
+    has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
+    if has_body and not (mimetype in JSON_TYPES or mimetype.endswith("+json")):
+        raise UnsupportedMediaType(
+            f"The request body must be application/json, not {mimetype or 'unspecified'}."
+        )
+    request.max_content_length = runtime().settings.max_json_bytes
+    return None
+
+
+def _finish_transaction(response: Response) -> Response:
+    session: Session | None = g.pop("db_session", None)
+    if session is None:
+        return response
+    try:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    except Exception:
+        session.rollback()
+        log.exception("commit failed for %s %s", request.method, request.path)
+        return problem(
+            503,
+            detail="The change could not be saved; nothing was changed. Please retry.",
+            code="commit_failed",
+            headers={"Retry-After": "1"},
+        )
+    finally:
+        session.close()
+    return response
+
+
+def _teardown(_error: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:  # the view raised before after_request could run
+        session.rollback()
+        session.close()
+    for callback in g.pop("on_request_end", []):
+        callback()
+
+
+def init_request_scope(app: Flask) -> None:
+    app.before_request(_guard_body)
+    app.after_request(_finish_transaction)
+    app.teardown_request(_teardown)

@@ -1,0 +1,162 @@
+"""API keys and staff users: creating them, and turning a presented secret into a caller.
+
+An API key is shown once, at creation. We keep only its SHA-256 (a key is 256 random bits, so a
+fast hash is enough; passwords, which are not random, get a slow salted hash) and a short public
+prefix that lets people tell keys apart in lists and logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forwarder_insure.db.models import ApiKey, StaffUser
+from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role
+from forwarder_insure.domain.errors import Conflict, Invalid
+from forwarder_insure.domain.ids import new_id
+from forwarder_insure.services.sellers import ensure_seller
+
+KEY_SCHEME = "fik"
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly created key: ``secret`` is the only copy and is never stored."""
+
+    id: str
+    prefix: str
+    secret: str
+    role: Role
+    seller_id: str | None
+
+
+def key_prefix(secret: str) -> str:
+    """The public part of a key (``fik_1a2b3c4d5e``): what lists and logs show."""
+    return "_".join(secret.split("_", 2)[:2])
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise Invalid(f"{value!r} is not a role; roles are {roles}", code="invalid_role") from None
+
+
+def create_api_key(
+    session: Session,
+    role: Role,
+    now: datetime,
+    seller_id: str | None = None,
+    name: str | None = None,
+    *,
+    secret: str | None = None,
+) -> IssuedKey:
+    """Issue a key for ``role``; a seller key needs the seller it acts for.
+
+    ``secret`` is for keys derived elsewhere (the demo's); by default the key is random.
+    """
+    if role is Role.SELLER and not seller_id:
+        raise Invalid("a seller key needs a seller id", code="seller_required")
+    if role is not Role.SELLER and seller_id:
+        raise Invalid("only seller keys are bound to a seller", code="seller_not_allowed")
+    if seller_id:
+        ensure_seller(session, seller_id, now)
+    if secret is None:
+        secret = f"{KEY_SCHEME}_{secrets.token_hex(5)}_{secrets.token_urlsafe(32)}"
+    prefix = key_prefix(secret)
+    row = ApiKey(
+        id=new_id("key"),
+        prefix=prefix,
+        secret_hash=hash_secret(secret),
+        role=role.value,
+        seller_id=seller_id,
+        name=name,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return IssuedKey(id=row.id, prefix=prefix, secret=secret, role=role, seller_id=seller_id)
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """What a valid key tells us: who is calling and under which key id."""
+
+    key_id: str
+    prefix: str
+    caller: Caller
+
+
+def authenticate_key(session: Session, presented: str) -> KeyHolder | None:
+    """The holder of ``presented``, or None if no live key matches."""
+    if not presented or len(presented) > 200:
+        return None
+    row = session.execute(
+        select(ApiKey).where(ApiKey.secret_hash == hash_secret(presented))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    caller = Caller(role=Role(row.role), actor=f"api-key:{row.prefix}", seller_id=row.seller_id)
+    return KeyHolder(key_id=row.id, prefix=row.prefix, caller=caller)
+
+
+def revoke_api_key(session: Session, prefix: str, now: datetime) -> bool:
+    row = session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    return True
+
+
+def create_staff_user(
+    session: Session, email: str, role: Role, password: str, now: datetime
+) -> StaffUser:
+    """A console login for ops staff; e-mail addresses are compared case-insensitively."""
+    if role not in STAFF_ROLES:
+        raise Invalid(f"staff users are handler, supervisor or admin, not {role.value}")
+    normalised = email.strip().lower()
+    if "@" not in normalised or len(normalised) > 254:
+        raise Invalid(f"{email!r} is not an e-mail address", code="invalid_email")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
+        )
+    if session.execute(select(StaffUser.id).where(StaffUser.email == normalised)).first():
+        raise Conflict(f"a staff user {normalised} already exists", code="staff_user_exists")
+    user = StaffUser(
+        id=new_id("usr"),
+        email=normalised,
+        password_hash=generate_password_hash(password),
+        role=role.value,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate_staff(session: Session, email: str, password: str) -> StaffUser | None:
+    """The active staff user with these credentials, or None."""
+    user = session.execute(
+        select(StaffUser).where(StaffUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None or user.disabled_at is not None:
+        # Spend the same time as a real check so a timing probe cannot list accounts.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))

@@ -1,0 +1,32 @@
+"""Tenant scope: a seller sees only its own rows, and the rest do not exist for it.
+
+Every read of a seller-owned row goes through :func:`get_visible` or :func:`only_visible`, so the
+404-not-403 rule lives in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.errors import NotFound
+
+Row = TypeVar("Row")
+
+
+def get_visible(session: Session, model: type[Row], row_id: Any, caller: Caller, what: str) -> Row:
+    """The row with ``row_id`` if it exists and ``caller`` may see it; else NotFound."""
+    row = session.get(model, row_id)
+    if row is None or not caller.can_see_seller(row.seller_id):  # type: ignore[attr-defined]
+        raise NotFound(f"no {what} {row_id}", code=f"{what.replace(' ', '_')}_not_found")
+    return row
+
+
+def only_visible(statement: Select[Any], seller_column: Any, caller: Caller) -> Select[Any]:
+    """Narrow a list query to the caller's own rows when the caller is a seller."""
+    if caller.is_seller:
+        return statement.where(seller_column == caller.seller_id)
+    return statement
