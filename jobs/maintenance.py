@@ -1,0 +1,14 @@
+"""Housekeeping jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from forwarder_insure.services import idempotency
+
+
+def purge_idempotency_keys(session: Session, as_of: datetime) -> dict[str, int]:
+    """Forget stored Idempotency-Key answers past their lifetime."""
+    return {"purged": idempotency.purge_expired(session, as_of)}

@@ -1,0 +1,67 @@
+"""The one list of jobs, with stable ids, and how one run of a job happens.
+
+A run is one transaction. On PostgreSQL it first takes a transaction-level advisory lock named
+after the job, without waiting: if another scheduler (a standby, or a CLI run) holds it, this run
+is skipped, and the lock disappears with the transaction even if the process dies. Each job is
+also written so that running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forwarder_insure.db.session import Database
+from jobs import maintenance
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    run: Callable[[Session, datetime], dict[str, Any]]
+    #: APScheduler cron fields for the scheduler process.
+    cron: dict[str, Any]
+    description: str
+
+
+JOBS: dict[str, Job] = {
+    job.id: job
+    for job in (
+        Job(
+            id="purge-idempotency-keys",
+            run=maintenance.purge_idempotency_keys,
+            cron={"minute": 17},
+            description="Forget stored Idempotency-Key answers older than their lifetime.",
+        ),
+    )
+}
+
+
+class UnknownJob(KeyError):
+    pass
+
+
+def job_lock_id(job_id: str) -> int:
+    digest = hashlib.sha256(f"job\x00{job_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def run_job(database: Database, job_id: str, as_of: datetime) -> dict[str, Any]:
+    """Run ``job_id`` once as of ``as_of``; returns its JSON-able summary."""
+    try:
+        job = JOBS[job_id]
+    except KeyError:
+        raise UnknownJob(job_id) from None
+    with database.unit_of_work() as session:
+        if database.dialect == "postgresql":
+            locked = session.execute(select(func.pg_try_advisory_xact_lock(job_lock_id(job_id))))
+            if not locked.scalar_one():
+                return {"job": job_id, "skipped": "running elsewhere"}
+        summary = job.run(session, as_of)
+    return {"job": job_id, **summary}
