@@ -1,0 +1,90 @@
+"""The command line: keys printed alone, staff users hashed, demo data idempotent."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from forwarder_insure.db.models import ApiKey, StaffUser
+from forwarder_insure.services.credentials import authenticate_staff
+from forwarder_insure.services.demo import DEMO_SELLER_ID, load_demo
+
+
+def run(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def test_create_api_key_prints_the_key_alone_and_it_works(app):
+    result = run(app, "create-api-key", "--role", "seller", "--seller", "S-9001", "--name", "shop")
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip()
+    assert re.fullmatch(r"fik_[0-9a-f]{10}_[A-Za-z0-9_-]{40,}", key)
+    assert result.stdout == key + "\n"
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.get_json()["seller_id"] == "S-9001"
+
+
+def test_a_seller_key_without_a_seller_is_refused(app):
+    result = run(app, "create-api-key", "--role", "seller")
+    assert result.exit_code == 1
+    assert "seller" in result.output
+
+
+def test_create_staff_user_stores_a_salted_hash(app):
+    result = run(
+        app,
+        "create-staff-user",
+        "Ops@Example.com",
+        "--role",
+        "handler",
+        "--password-stdin",
+        input="correct horse battery\n",
+    )
+    assert result.exit_code == 0, result.output
+    with app.extensions["forwarder_insure"].database.unit_of_work() as session:
+        user = session.execute(select(StaffUser)).scalar_one()
+        assert user.email == "ops@example.com"
+        assert "correct horse" not in user.password_hash
+        assert authenticate_staff(session, "OPS@example.com", "correct horse battery") is not None
+        assert authenticate_staff(session, "ops@example.com", "wrong password!!") is None
+
+
+def test_staff_user_needs_a_real_password_and_a_staff_role(app):
+    weak = run(
+        app,
+        "create-staff-user",
+        "a@example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        input="short\n",
+    )
+    assert weak.exit_code == 1
+    assert "12 characters" in weak.output
+    wrong_role = run(
+        app,
+        "create-staff-user",
+        "a@example.com",
+        "--role",
+        "seller",
+        "--password-stdin",
+        input="x" * 20,
+    )
+    assert wrong_role.exit_code == 2
+
+
+def test_demo_data_loads_idempotently_with_stable_keys(app, clock):
+    runtime = app.extensions["forwarder_insure"]
+    with runtime.database.unit_of_work() as session:
+        first = load_demo(session, runtime.settings.secret_key, clock.now())
+    with runtime.database.unit_of_work() as session:
+        second = load_demo(session, runtime.settings.secret_key, clock.now())
+        count = session.execute(select(func.count()).select_from(ApiKey)).scalar_one()
+    assert first == second
+    assert count == len(first)
+    roles = {role.value for role, _ in first}
+    assert {"seller", "warehouse", "tracking", "handler", "supervisor"} <= roles
+    seller_key = dict((r.value, k) for r, k in first)["seller"]
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {seller_key}"})
+    assert me.get_json()["seller_id"] == DEMO_SELLER_ID
