@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from blueprints import health, identity
+from blueprints import certificates, coverages, health, identity, ledger, quotes, underwriting
 from blueprints.problems import ProblemApi
 
 API_PREFIX = "/api/v1"
@@ -16,5 +16,5 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: Flask, api: ProblemApi) -> None:
     app.register_blueprint(health.blp)
-    for module in (identity,):
+    for module in (identity, quotes, coverages, certificates, underwriting, ledger):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)

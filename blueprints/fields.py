@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -24,15 +25,33 @@ class Instant(ma.fields.AwareDateTime):
         return ensure_utc(super()._deserialize(value, attr, data, **kwargs))
 
 
+class DecimalString(ma.fields.Decimal):
+    """An exact decimal carried as a JSON string (``"12.50"``), documented as such."""
+
+    def __init__(self, **kwargs: Any):
+        metadata = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", **kwargs.pop("metadata", {})}
+        super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
+
+
+def positive(limit: Decimal | None = None) -> Any:
+    """A validator for decimal strings: above zero and, if given, at most ``limit``.
+
+    (marshmallow's Range would publish its bounds as numbers on a string-typed field.)
+    """
+
+    def check(value: Decimal) -> None:
+        if value <= 0:
+            raise ma.ValidationError("Must be greater than zero.")
+        if limit is not None and value > limit:
+            raise ma.ValidationError(f"Must be at most {limit}.")
+
+    return check
+
+
 class MoneySchema(ma.Schema):
     """``{"amount": "12.50", "currency": "USD"}``; the amount is a decimal string, never a float."""
 
-    amount = ma.fields.Decimal(
-        required=True,
-        as_string=True,
-        allow_nan=False,
-        metadata={"pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"},
-    )
+    amount = DecimalString(required=True, metadata={"example": "12.50"})
     currency = ma.fields.String(
         required=True, validate=ma.validate.Regexp(r"^[A-Z]{3}$"), metadata={"example": "USD"}
     )

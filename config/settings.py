@@ -7,7 +7,10 @@ and an explicit database. Nothing else in the code reads the environment.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -16,6 +19,7 @@ from pathlib import Path
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_RATES_FILE = CONFIG_DIR / "rates" / "default.toml"
+DEFAULT_CARRIERS_FILE = CONFIG_DIR / "carriers.toml"
 
 #: A secret key shorter than this is refused in production.
 MIN_SECRET_KEY_LENGTH = 32
@@ -36,7 +40,15 @@ class Settings:
     storage_url: str
     s3_endpoint_url: str | None
     rates_file: Path
-    #: How long a stored Idempotency-Key answer is replayed (the draft asks for at least 24 h).
+    carriers_file: Path = DEFAULT_CARRIERS_FILE
+    #: Keys that sign quote tokens, as (key id, secret); the first signs, all verify. Rotate by
+    #: putting a new key first and dropping the old one after the quote lifetime has passed.
+    quote_signing_keys: tuple[tuple[str, str], ...] = ()
+    #: Where the public can reach us: printed on certificates as the verification address.
+    public_url: str = "http://127.0.0.1:5000"
+    #: How long a web worker trusts its cached copy of the underwriter registry.
+    underwriter_cache_seconds: float = 30.0
+    #: How long a stored a stored Idempotency-Key answer is replayed (the draft asks for at least 24 h).
     idempotency_ttl: timedelta = timedelta(hours=24)
     #: Largest JSON request body; documents have their own, larger limit.
     max_json_bytes: int = 2 * 1024 * 1024
@@ -116,6 +128,9 @@ class BaseConfig:
             storage_url=env.get("FI_STORAGE_URL") or self.default_storage_url(),
             s3_endpoint_url=env.get("FI_S3_ENDPOINT_URL") or None,
             rates_file=Path(env.get("FI_RATES_FILE") or DEFAULT_RATES_FILE),
+            carriers_file=Path(env.get("FI_CARRIERS_FILE") or DEFAULT_CARRIERS_FILE),
+            quote_signing_keys=_signing_keys(env.get("FI_QUOTE_SIGNING_KEYS"), secret_key),
+            public_url=(env.get("FI_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         )
         return replace(settings, **_optional_overrides(env))
 
@@ -154,7 +169,28 @@ _OPTIONAL = {
     "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
     "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),
     "FI_LOG_LEVEL": ("log_level", lambda v: v.strip().upper()),
+    "FI_UNDERWRITER_CACHE_SECONDS": ("underwriter_cache_seconds", float),
 }
+
+
+def _signing_keys(raw: str | None, secret_key: str) -> tuple[tuple[str, str], ...]:
+    """``FI_QUOTE_SIGNING_KEYS="k2:secret2,k1:secret1"``; by default one key derived from the
+    secret key, so a single-secret deployment needs nothing more."""
+    if not raw:
+        derived = hmac.new(secret_key.encode(), b"quote-signing-key", hashlib.sha256).hexdigest()
+        return (("k0", derived),)
+    keys = []
+    for item in raw.split(","):
+        kid, _, secret = item.strip().partition(":")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,16}", kid) or len(secret) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(
+                "FI_QUOTE_SIGNING_KEYS must be 'id:secret,...' with ids of letters, digits, '_' "
+                f"or '-' and secrets of at least {MIN_SECRET_KEY_LENGTH} characters"
+            )
+        keys.append((kid, secret))
+    if len({kid for kid, _ in keys}) != len(keys):
+        raise SettingsError("FI_QUOTE_SIGNING_KEYS has a key id twice")
+    return tuple(keys)
 
 
 def _optional_overrides(env: Mapping[str, str]) -> dict[str, object]:

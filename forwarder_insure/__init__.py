@@ -70,7 +70,7 @@ def register_extensions(
 ) -> None:
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     database = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
-    app.extensions[EXTENSION_KEY] = Runtime(settings=settings, database=database, clock=clock)
+    app.extensions[EXTENSION_KEY] = Runtime.build(settings, database, clock)
 
 
 def register_api(app: Flask):

@@ -1,7 +1,8 @@
-"""What one running app holds: its settings, its database and its clock.
+"""What one running app holds: settings, database, clock, and the rules loaded at start.
 
 Built once by ``create_app`` and shared by requests, jobs and CLI commands, so they all see the
-same configuration and the same notion of "now".
+same configuration, the same rule files and the same notion of "now". Loading the rate card and
+the carrier profiles here means a bad file stops the app at start, naming the key at fault.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from dataclasses import dataclass
 
 from config.settings import Settings
 from forwarder_insure.db.session import Database
+from forwarder_insure.domain.carriers import CarrierProfiles, load_carrier_profiles
 from forwarder_insure.domain.clock import Clock
+from forwarder_insure.domain.rate_card import RateCard, load_rate_card
+from forwarder_insure.services.quote_tokens import QuoteSigner
+from forwarder_insure.services.underwriters import UnderwriterCache, loader
 
 EXTENSION_KEY = "forwarder_insure"
 
@@ -20,3 +25,21 @@ class Runtime:
     settings: Settings
     database: Database
     clock: Clock
+    rate_card: RateCard
+    carriers: CarrierProfiles
+    quote_signer: QuoteSigner
+    underwriters: UnderwriterCache
+
+    @classmethod
+    def build(cls, settings: Settings, database: Database, clock: Clock) -> Runtime:
+        return cls(
+            settings=settings,
+            database=database,
+            clock=clock,
+            rate_card=load_rate_card(settings.rates_file),
+            carriers=load_carrier_profiles(settings.carriers_file),
+            quote_signer=QuoteSigner(settings.quote_signing_keys),
+            underwriters=UnderwriterCache(
+                loader(database.sessions), settings.underwriter_cache_seconds
+            ),
+        )

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import context
 from sqlalchemy import Connection
 
-from forwarder_insure.db.base import UTCDateTime
+from forwarder_insure.db.base import DecimalText, UTCDateTime
 from forwarder_insure.db.models import Base
 from forwarder_insure.db.session import make_engine
 
@@ -20,6 +20,8 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Render our shared column types as plain SQLAlchemy types in new revisions."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, DecimalText):
+        return "sa.String(40)"
     if type_ == "type" and isinstance(obj, sa.JSON):
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'

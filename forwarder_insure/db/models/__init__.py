@@ -2,7 +2,23 @@
 
 from forwarder_insure.db.base import Base
 from forwarder_insure.db.models.access import ApiKey, Seller, StaffUser
+from forwarder_insure.db.models.coverage import Coverage
 from forwarder_insure.db.models.idempotency import IdempotencyRecord
+from forwarder_insure.db.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from forwarder_insure.db.models.outbox import OutboxEvent
+from forwarder_insure.db.models.underwriting import ExchangeRate, Underwriter
 
-__all__ = ["ApiKey", "Base", "IdempotencyRecord", "OutboxEvent", "Seller", "StaffUser"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Coverage",
+    "ExchangeRate",
+    "IdempotencyRecord",
+    "LedgerAccount",
+    "LedgerPosting",
+    "LedgerTransaction",
+    "OutboxEvent",
+    "Seller",
+    "StaffUser",
+    "Underwriter",
+]

@@ -1,0 +1,262 @@
+"""The rate card an order-entry form needs, and quotes for the packages of an order.
+
+``POST /quotes`` is the hottest path of the product (screens may re-quote on every keystroke):
+it touches no database row beyond the API key, and builds its JSON directly rather than through
+a second schema pass. The schemas below still describe it exactly in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+
+from blueprints.api_blueprint import ApiBlueprint
+from blueprints.fields import DecimalString, Instant, MoneySchema, positive
+from blueprints.request_scope import key_holder, request_now, runtime
+from forwarder_insure.domain.access import ALL_ROLES, Role
+from forwarder_insure.domain.clock import format_instant
+from forwarder_insure.domain.countries import is_country
+from forwarder_insure.domain.errors import Forbidden
+from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.pricing import DECLINE_CODES, PackageToPrice
+from forwarder_insure.services.quoting import Quote, quote_packages
+from forwarder_insure.services.sellers import SELLER_ID_PATTERN
+
+blp = ApiBlueprint("quotes", __name__, description="Rate card and insurance offers")
+
+MAX_PACKAGES = 500
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+class CurrencyTermsSchema(ma.Schema):
+    min_premium = ma.fields.Nested(MoneySchema, required=True)
+    max_insured_value = ma.fields.Nested(MoneySchema, required=True)
+    deductible = ma.fields.Nested(MoneySchema, required=True)
+
+
+class RatesSchema(ma.Schema):
+    version = ma.fields.String(required=True)
+    categories = ma.fields.List(ma.fields.String(), required=True)
+    prohibited_categories = ma.fields.List(ma.fields.String(), required=True)
+    currencies = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Nested(CurrencyTermsSchema), required=True
+    )
+    carriers = ma.fields.List(ma.fields.String(), required=True)
+    quote_lifetime_seconds = ma.fields.Integer(required=True)
+
+
+def _country(value: str) -> None:
+    if not is_country(value):
+        raise ma.ValidationError(f"{value!r} is not an ISO 3166 alpha-2 country code.")
+
+
+class QuotePackageSchema(ma.Schema):
+    reference = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    declared_value = ma.fields.Nested(MoneySchema, required=True)
+    category = ma.fields.String(required=True, metadata={"description": "See GET /rates"})
+    origin_country = ma.fields.String(required=True, validate=_country, metadata={"example": "CN"})
+    destination_country = ma.fields.String(
+        required=True, validate=_country, metadata={"example": "US"}
+    )
+    carrier = ma.fields.String(required=True, validate=ma.validate.Regexp(SLUG))
+    service = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,47}$"),
+    )
+    weight_kg = DecimalString(
+        required=True,
+        validate=positive(Decimal(1000)),
+        metadata={"example": "1.20"},
+    )
+
+    @ma.pre_load
+    def normalise(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key in ("carrier", "service"):
+            if isinstance(data.get(key), str):
+                data[key] = data[key].strip().lower()
+        for key in ("origin_country", "destination_country"):
+            if isinstance(data.get(key), str):
+                data[key] = data[key].strip().upper()
+        return data
+
+    @ma.validates("declared_value")
+    def positive(self, value: Money, **kwargs: Any) -> None:
+        # After a nested error marshmallow hands over the raw dict; that error is reported.
+        if isinstance(value, Money) and value.amount <= 0:
+            raise ma.ValidationError("The declared value must be greater than zero.")
+
+
+class QuoteRequestSchema(ma.Schema):
+    seller_id = ma.fields.String(
+        validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern),
+        metadata={"description": "Required with a warehouse key; a seller key quotes for itself."},
+    )
+    packages = ma.fields.List(
+        ma.fields.Nested(QuotePackageSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_PACKAGES),
+    )
+
+    @ma.validates_schema
+    def seller_named_by_warehouse(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if key_holder().caller.role is Role.WAREHOUSE and not data.get("seller_id"):
+            raise ma.ValidationError({"seller_id": ["Required with a warehouse key."]})
+
+    @ma.validates_schema
+    def known_categories(self, data: dict[str, Any], **kwargs: Any) -> None:
+        card = runtime().rate_card
+        vocabulary = set(card.base_rates) | card.prohibited_categories
+        errors = {
+            index: {"category": ["Unknown category; categories are listed by GET /rates."]}
+            for index, package in enumerate(data.get("packages", []))
+            if package["category"] not in vocabulary
+        }
+        if errors:
+            raise ma.ValidationError({"packages": errors})
+
+
+class UnderwriterRefSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    licence_number = ma.fields.String(required=True)
+
+
+class DeclineSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(DECLINE_CODES))
+    detail = ma.fields.String(required=True)
+
+
+class QuoteSchema(ma.Schema):
+    reference = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["offered", "declined"]))
+    premium = ma.fields.Nested(MoneySchema)
+    insured_value = ma.fields.Nested(MoneySchema)
+    deductible = ma.fields.Nested(MoneySchema)
+    carrier_base_cover = ma.fields.Nested(MoneySchema, allow_none=True)
+    underwriter = ma.fields.Nested(UnderwriterRefSchema)
+    rate_card_version = ma.fields.String()
+    expires_at = Instant()
+    quote_token = ma.fields.String()
+    decline = ma.fields.Nested(DeclineSchema)
+
+
+class QuotesSchema(ma.Schema):
+    quotes = ma.fields.List(ma.fields.Nested(QuoteSchema), required=True)
+
+
+def _money(value: Money) -> dict[str, str]:
+    return {"amount": value.amount_text, "currency": value.currency}
+
+
+def _quote_json(quote: Quote) -> dict[str, Any]:
+    if quote.offer is None:
+        assert quote.decline is not None
+        return {
+            "reference": quote.reference,
+            "status": "declined",
+            "decline": {"code": quote.decline.code, "detail": quote.decline.detail},
+        }
+    offer = quote.offer
+    assert quote.expires_at is not None
+    return {
+        "reference": quote.reference,
+        "status": "offered",
+        "premium": _money(offer.premium),
+        "insured_value": _money(offer.insured_value),
+        "deductible": _money(offer.deductible),
+        "carrier_base_cover": _money(offer.carrier_base_cover)
+        if offer.carrier_base_cover
+        else None,
+        "underwriter": {
+            "id": offer.underwriter.id,
+            "name": offer.underwriter.name,
+            "licence_number": offer.underwriter.licence_number,
+        },
+        "rate_card_version": offer.rate_card_version,
+        "expires_at": format_instant(quote.expires_at),
+        "quote_token": quote.token,
+    }
+
+
+@blp.route("/rates")
+class Rates(MethodView):
+    @blp.requires(ALL_ROLES)
+    @blp.response(200, RatesSchema)
+    def get(self):
+        """What an order-entry form needs: categories, currencies and their limits."""
+        card = runtime().rate_card
+        return {
+            "version": card.version,
+            "categories": card.categories,
+            "prohibited_categories": sorted(card.prohibited_categories),
+            "currencies": {
+                code: {
+                    "min_premium": terms.min_premium,
+                    "max_insured_value": terms.max_insured_value,
+                    "deductible": terms.deductible,
+                }
+                for code, terms in sorted(card.currencies.items())
+            },
+            "carriers": sorted(runtime().carriers.names),
+            "quote_lifetime_seconds": int(card.quote_lifetime.total_seconds()),
+        }
+
+
+@blp.route("/quotes")
+class Quotes(MethodView):
+    @blp.requires(Role.SELLER, Role.WAREHOUSE)
+    @blp.arguments(QuoteRequestSchema)
+    @blp.response(200, QuotesSchema)
+    def post(self, data: dict[str, Any]):
+        """Offers for 1 to 500 packages, in order; each offer carries a signed quote token.
+
+        Writes nothing: quote as often as you like. A package that cannot be insured gets a
+        decline with a code (prohibited_category, value_above_maximum, unsupported_currency,
+        no_underwriter) instead of an offer.
+        """
+        caller = key_holder().caller
+        seller_id = _quoting_seller(caller.role, caller.seller_id, data.get("seller_id"))
+        rt = runtime()
+        packages = [
+            PackageToPrice(
+                reference=p["reference"],
+                declared_value=p["declared_value"],
+                category=p["category"],
+                origin_country=p["origin_country"],
+                destination_country=p["destination_country"],
+                carrier=p["carrier"],
+                service=p["service"],
+                weight_kg=p["weight_kg"],
+            )
+            for p in data["packages"]
+        ]
+        quotes = quote_packages(
+            seller_id,
+            packages,
+            card=rt.rate_card,
+            carriers=rt.carriers,
+            underwriters=rt.underwriters.current(),
+            signer=rt.quote_signer,
+            now=request_now(),
+        )
+        body = json.dumps({"quotes": [_quote_json(q) for q in quotes]}, separators=(",", ":"))
+        return Response(body, status=200, mimetype="application/json")
+
+
+def _quoting_seller(role: Role, key_seller: str | None, asked: str | None) -> str:
+    if role is Role.SELLER:
+        if asked is not None and asked != key_seller:
+            raise Forbidden("a seller key quotes only for its own seller", code="seller_mismatch")
+        assert key_seller is not None
+        return key_seller
+    assert asked is not None  # QuoteRequestSchema requires it of warehouse keys
+    return asked

@@ -1,0 +1,132 @@
+"""A coverage: one insured package, from binding to the end of its journey.
+
+The package's own facts (carrier, tracking number, tracking status) live on the same row: a
+package is insured at most once at a time, and the sweep reads both together.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forwarder_insure.db.base import Base, DecimalText
+from forwarder_insure.db.models.underwriting import Underwriter
+from forwarder_insure.domain.money import Money
+
+COVERAGE_STATUSES = ("active", "voided")
+PACKAGE_STATUSES = (
+    "awaiting_pickup",
+    "in_transit",
+    "delivered",
+    "exception",
+    "returned",
+    "presumed_lost",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Coverage(Base):
+    __tablename__ = "coverages"
+    __table_args__ = (
+        CheckConstraint(_in("status", COVERAGE_STATUSES), name="status_known"),
+        CheckConstraint(_in("package_status", PACKAGE_STATUSES), name="package_status_known"),
+        CheckConstraint("premium_minor >= 0 AND insured_minor > 0", name="amounts_positive"),
+        # One live coverage per carrier tracking number; a voided one frees the number.
+        Index(
+            "uq_coverages_active_tracking_number",
+            "carrier",
+            "tracking_number",
+            unique=True,
+            sqlite_where=text("status = 'active' AND tracking_number IS NOT NULL"),
+            postgresql_where=text("status = 'active' AND tracking_number IS NOT NULL"),
+        ),
+        Index("ix_coverages_seller_id_id", "seller_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The quote this coverage was bound from: one quote token binds at most one coverage.
+    quote_id: Mapped[str] = mapped_column(String(40), unique=True)
+    certificate_number: Mapped[str] = mapped_column(String(24), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    order_reference: Mapped[str] = mapped_column(String(100))
+
+    package_reference: Mapped[str] = mapped_column(String(100))
+    carrier: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str | None] = mapped_column(String(48))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    origin_country: Mapped[str] = mapped_column(String(2))
+    destination_country: Mapped[str] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(48))
+    weight_grams: Mapped[int] = mapped_column(Integer)
+    package_status: Mapped[str] = mapped_column(String(20))
+    last_event_at: Mapped[datetime | None]
+    first_scan_at: Mapped[datetime | None]
+
+    #: Every amount below is in ``currency``, the declared value's currency.
+    currency: Mapped[str] = mapped_column(String(3))
+    declared_minor: Mapped[int] = mapped_column(BigInteger)
+    insured_minor: Mapped[int] = mapped_column(BigInteger)
+    premium_minor: Mapped[int] = mapped_column(BigInteger)
+    deductible_minor: Mapped[int] = mapped_column(BigInteger)
+    base_cover_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+    underwriter_id: Mapped[str] = mapped_column(ForeignKey("underwriters.id"), index=True)
+    #: The underwriter's currency and, when it differs, the rate frozen at binding.
+    underwriter_currency: Mapped[str] = mapped_column(String(3))
+    fx_rate: Mapped[Decimal | None] = mapped_column(DecimalText)
+    fx_rate_date: Mapped[date | None] = mapped_column(Date)
+    insured_underwriter_minor: Mapped[int] = mapped_column(BigInteger)
+    premium_underwriter_minor: Mapped[int] = mapped_column(BigInteger)
+
+    rate_card_version: Mapped[str] = mapped_column(String(32))
+    bound_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+
+    underwriter: Mapped[Underwriter] = relationship()
+
+    def _money(self, minor: int, currency: str | None = None) -> Money:
+        return Money.from_minor(minor, currency or self.currency)
+
+    @property
+    def declared_value(self) -> Money:
+        return self._money(self.declared_minor)
+
+    @property
+    def insured_value(self) -> Money:
+        return self._money(self.insured_minor)
+
+    @property
+    def premium(self) -> Money:
+        return self._money(self.premium_minor)
+
+    @property
+    def deductible(self) -> Money:
+        return self._money(self.deductible_minor)
+
+    @property
+    def carrier_base_cover(self) -> Money | None:
+        return None if self.base_cover_minor is None else self._money(self.base_cover_minor)
+
+    @property
+    def insured_value_underwriter(self) -> Money:
+        return self._money(self.insured_underwriter_minor, self.underwriter_currency)
+
+    @property
+    def premium_underwriter(self) -> Money:
+        return self._money(self.premium_underwriter_minor, self.underwriter_currency)

@@ -1,0 +1,1 @@
+"""Generated documents (PDF) for sellers, underwriters and ops."""

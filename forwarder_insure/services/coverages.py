@@ -1,0 +1,292 @@
+"""Coverages: binding a quote, attaching the tracking number, voiding, reading.
+
+Binding honours the quoted premium exactly, issues the certificate number, freezes the exchange
+rate when the underwriter settles in another currency, books the premium in the ledger and
+announces ``coverage.bound`` — all in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from forwarder_insure.db.models import Coverage, LedgerTransaction, Underwriter
+from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.certificates import new_certificate_number
+from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
+from forwarder_insure.domain.ids import new_id
+from forwarder_insure.domain.ledger import Account, Posting, premium_booking, reversal
+from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.rate_card import RateCard
+from forwarder_insure.services import exchange_rates, ledger
+from forwarder_insure.services.events import emit
+from forwarder_insure.services.quote_tokens import QuoteSigner
+from forwarder_insure.services.scope import get_visible, only_visible
+from forwarder_insure.services.sellers import ensure_seller
+
+TRACKING_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,63}$")
+PREMIUM_BOOKED = "premium_booked"
+PREMIUM_REFUNDED = "premium_refunded"
+
+
+def normalise_tracking_number(value: str) -> str:
+    normalised = re.sub(r"\s+", "", value or "").upper()
+    if not TRACKING_NUMBER.match(normalised):
+        raise Invalid(
+            f"{value!r} is not a tracking number (4-64 letters, digits or '-')",
+            code="invalid_tracking_number",
+        )
+    return normalised
+
+
+@dataclass(frozen=True)
+class BindRequest:
+    quote_token: str
+    order_reference: str
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+def bind(
+    session: Session,
+    caller: Caller,
+    request: BindRequest,
+    *,
+    signer: QuoteSigner,
+    card: RateCard,
+    now: datetime,
+) -> Coverage:
+    """Turn a quote token into an active coverage (one token binds at most one coverage)."""
+    terms = signer.verify(request.quote_token, now)
+    if caller.is_seller and caller.seller_id != terms.seller_id:
+        raise Forbidden("this quote was made for another seller", code="quote_for_another_seller")
+    package = terms.package
+    if request.carrier is not None and request.carrier != package.carrier:
+        raise Invalid(
+            f"the quote priced carrier {package.carrier}; quote again for {request.carrier}",
+            code="carrier_differs_from_quote",
+        )
+    tracking = (
+        normalise_tracking_number(request.tracking_number) if request.tracking_number else None
+    )
+    _refuse_rebinding(session, terms.quote_id)
+    underwriter = session.get(Underwriter, terms.underwriter_id)
+    if underwriter is None or not underwriter.terms().is_active(now.date()):
+        raise Invalid(
+            "the quoted underwriter no longer takes new business; ask for a new quote",
+            code="underwriter_unavailable",
+        )
+    ensure_seller(session, terms.seller_id, now)
+
+    fx_rate, fx_date = None, None
+    insured_uw, premium_uw = terms.insured_value, terms.premium
+    if underwriter.currency != package.declared_value.currency:
+        rate = exchange_rates.rate_on(
+            session, package.declared_value.currency, underwriter.currency, now.date()
+        )
+        if rate is None:
+            raise Invalid(
+                f"no exchange rate from {package.declared_value.currency} to "
+                f"{underwriter.currency} is on file for {now.date().isoformat()}",
+                code="no_exchange_rate",
+            )
+        fx_rate, fx_date = rate.rate, rate.effective_date
+        insured_uw = _convert(terms.insured_value, fx_rate, underwriter.currency)
+        premium_uw = _convert(terms.premium, fx_rate, underwriter.currency)
+
+    coverage = Coverage(
+        id=new_id("cov"),
+        quote_id=terms.quote_id,
+        certificate_number=new_certificate_number(),
+        status="active",
+        seller_id=terms.seller_id,
+        order_reference=request.order_reference,
+        package_reference=package.reference,
+        carrier=package.carrier,
+        service=package.service,
+        tracking_number=tracking,
+        origin_country=package.origin_country,
+        destination_country=package.destination_country,
+        category=package.category,
+        weight_grams=int((package.weight_kg * 1000).to_integral_value()),
+        package_status="awaiting_pickup",
+        currency=package.declared_value.currency,
+        declared_minor=package.declared_value.minor,
+        insured_minor=terms.insured_value.minor,
+        premium_minor=terms.premium.minor,
+        deductible_minor=terms.deductible.minor,
+        base_cover_minor=terms.carrier_base_cover.minor if terms.carrier_base_cover else None,
+        underwriter_id=underwriter.id,
+        underwriter_currency=underwriter.currency,
+        fx_rate=fx_rate,
+        fx_rate_date=fx_date,
+        insured_underwriter_minor=insured_uw.minor,
+        premium_underwriter_minor=premium_uw.minor,
+        rate_card_version=terms.rate_card_version,
+        bound_at=now,
+    )
+    _insert_guarded(session, coverage)
+    ledger.record(
+        session,
+        kind=PREMIUM_BOOKED,
+        reference=coverage.id,
+        postings=premium_booking(coverage.premium, card.commission_rate),
+        now=now,
+        memo=f"premium for certificate {coverage.certificate_number}",
+    )
+    _announce(session, "coverage.bound", coverage, caller, now)
+    return coverage
+
+
+def attach_tracking(
+    session: Session,
+    caller: Caller,
+    coverage_id: str,
+    *,
+    carrier: str | None,
+    tracking_number: str | None,
+    now: datetime,
+) -> Coverage:
+    """Record the label's carrier and tracking number (unique per carrier among live coverages)."""
+    coverage = get_coverage(session, caller, coverage_id)
+    if coverage.status != "active":
+        raise Conflict("a voided coverage cannot be changed", code="coverage_voided")
+    if carrier is not None and carrier != coverage.carrier:
+        raise Invalid(
+            f"the coverage was priced for carrier {coverage.carrier}; to ship with {carrier}, "
+            "void it and quote again",
+            code="carrier_differs_from_quote",
+        )
+    if tracking_number is None:
+        return coverage
+    tracking = normalise_tracking_number(tracking_number)
+    if tracking == coverage.tracking_number:
+        return coverage
+    if coverage.first_scan_at is not None:
+        raise Conflict(
+            "the parcel has already been scanned under its tracking number",
+            code="already_scanned",
+        )
+    coverage.tracking_number = tracking
+    _flush_guarded(session, coverage)
+    _announce(session, "coverage.tracking_attached", coverage, caller, now)
+    return coverage
+
+
+def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> Coverage:
+    """Cancel before the first carrier scan and refund the premium; voiding twice is harmless."""
+    coverage = get_coverage(session, caller, coverage_id, for_update=True)
+    if coverage.status == "voided":
+        return coverage
+    if coverage.first_scan_at is not None:
+        raise Conflict(
+            "the carrier has scanned the parcel; a coverage in transit cannot be voided",
+            code="already_scanned",
+        )
+    coverage.status = "voided"
+    coverage.voided_at = now
+    booked = session.execute(
+        select(LedgerTransaction).where(
+            LedgerTransaction.kind == PREMIUM_BOOKED, LedgerTransaction.reference == coverage.id
+        )
+    ).scalar_one()
+    ledger.record(
+        session,
+        kind=PREMIUM_REFUNDED,
+        reference=coverage.id,
+        postings=reversal(
+            Posting(Account(p.account), Money.from_minor(p.amount_minor, p.currency))
+            for p in booked.postings
+        ),
+        now=now,
+        memo=f"void of certificate {coverage.certificate_number}",
+    )
+    session.flush()
+    _announce(session, "coverage.voided", coverage, caller, now)
+    return coverage
+
+
+def get_coverage(
+    session: Session, caller: Caller, coverage_id: str, *, for_update: bool = False
+) -> Coverage:
+    coverage = get_visible(session, Coverage, coverage_id, caller, "coverage")
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        session.refresh(coverage, with_for_update=True)
+    return coverage
+
+
+def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:
+    """Coverages the caller may see, newest first (ids are time-ordered)."""
+    query = only_visible(select(Coverage), Coverage.seller_id, caller)
+    if status:
+        query = query.where(Coverage.status == status)
+    if seller_id:
+        query = query.where(Coverage.seller_id == seller_id)
+    return query.order_by(Coverage.id.desc())
+
+
+def _refuse_rebinding(session: Session, quote_id: str) -> None:
+    if session.execute(select(Coverage.id).where(Coverage.quote_id == quote_id)).first():
+        raise Conflict(
+            "this quote has already been bound; each quote binds one coverage",
+            code="quote_already_bound",
+        )
+
+
+def _convert(amount: Money, rate: Decimal, currency: str) -> Money:
+    return Money.rounded(amount.amount * rate, currency)
+
+
+def _insert_guarded(session: Session, coverage: Coverage) -> None:
+    session.add(coverage)
+    _flush_guarded(session, coverage)
+
+
+def _flush_guarded(session: Session, coverage: Coverage) -> None:
+    """Flush in a savepoint so a lost race on a unique key becomes a clean 409."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        if "tracking_number" in message:
+            raise Conflict(
+                f"tracking number {coverage.tracking_number} is already used by another "
+                f"{coverage.carrier} package",
+                code="tracking_number_in_use",
+            ) from None
+        if "quote_id" in message:
+            raise Conflict(
+                "this quote has already been bound; each quote binds one coverage",
+                code="quote_already_bound",
+            ) from None
+        raise
+
+
+def _announce(
+    session: Session, event: str, coverage: Coverage, caller: Caller, now: datetime
+) -> None:
+    emit(
+        session,
+        event,
+        subject_type="coverage",
+        subject_id=coverage.id,
+        seller_id=coverage.seller_id,
+        data={
+            "coverage_id": coverage.id,
+            "certificate_number": coverage.certificate_number,
+            "status": coverage.status,
+            "order_reference": coverage.order_reference,
+            "package_reference": coverage.package_reference,
+            "carrier": coverage.carrier,
+            "tracking_number": coverage.tracking_number,
+        },
+        actor=caller,
+        now=now,
+    )
