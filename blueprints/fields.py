@@ -32,6 +32,13 @@ class DecimalString(ma.fields.Decimal):
         metadata = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", **kwargs.pop("metadata", {})}
         super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
 
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise ma.ValidationError(
+                'Send this as a decimal string such as "12.50", not a JSON number.'
+            )
+        return super()._deserialize(value, attr, data, **kwargs)
+
 
 def positive(limit: Decimal | None = None) -> Any:
     """A validator for decimal strings: above zero and, if given, at most ``limit``.
@@ -55,15 +62,6 @@ class MoneySchema(ma.Schema):
     currency = ma.fields.String(
         required=True, validate=ma.validate.Regexp(r"^[A-Z]{3}$"), metadata={"example": "USD"}
     )
-
-    @ma.pre_load
-    def refuse_numbers(self, data: Any, **kwargs: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("amount"), int | float):
-            raise ma.ValidationError(
-                'Send the amount as a decimal string such as "12.50", not a JSON number.',
-                "amount",
-            )
-        return data
 
     @ma.post_load
     def to_money(self, data: dict[str, Any], **kwargs: Any) -> Money:

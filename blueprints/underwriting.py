@@ -29,32 +29,54 @@ def _country(value: str) -> None:
         raise ma.ValidationError(f"{value!r} is not an ISO 3166 alpha-2 country code.")
 
 
-class UnderwriterSchema(ma.Schema):
-    id = ma.fields.String(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    licence_number = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    jurisdictions = ma.fields.List(
-        ma.fields.String(validate=_jurisdiction),
-        required=True,
-        validate=ma.validate.Length(min=1, max=300),
-        metadata={"description": 'Countries it is licensed in, or ["*"] for worldwide'},
-    )
-    lines = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=48)),
-        required=True,
-        validate=ma.validate.Length(min=1, max=100),
-        metadata={"description": 'Goods categories it accepts, or ["*"] for all'},
-    )
-    country = ma.fields.String(required=True, validate=_country)
-    currency = ma.fields.String(required=True, validate=CURRENCY)
-    active_from = ma.fields.Date(required=True)
-    active_to = ma.fields.Date(load_default=None, allow_none=True)
-    priority = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=0, max=10000))
+def _underwriter_fields(required: bool) -> dict[str, ma.fields.Field]:
+    """The editable fields, required on creation and optional on update."""
+    return {
+        "name": ma.fields.String(required=required, validate=ma.validate.Length(min=1, max=200)),
+        "licence_number": ma.fields.String(
+            required=required, validate=ma.validate.Length(min=1, max=64)
+        ),
+        "jurisdictions": ma.fields.List(
+            ma.fields.String(validate=_jurisdiction),
+            required=required,
+            validate=ma.validate.Length(min=1, max=300),
+            metadata={"description": 'Countries it is licensed in, or ["*"] for worldwide'},
+        ),
+        "lines": ma.fields.List(
+            ma.fields.String(validate=ma.validate.Length(min=1, max=48)),
+            required=required,
+            validate=ma.validate.Length(min=1, max=100),
+            metadata={"description": 'Goods categories it accepts, or ["*"] for all'},
+        ),
+        "country": ma.fields.String(required=required, validate=_country),
+        "currency": ma.fields.String(required=required, validate=CURRENCY),
+        "active_from": ma.fields.Date(required=required),
+    }
 
 
-class UnderwriterUpdateSchema(UnderwriterSchema):
-    class Meta:
-        partial = True
+UnderwriterSchema = type(
+    "UnderwriterSchema",
+    (ma.Schema,),
+    {
+        "id": ma.fields.String(dump_only=True),
+        **_underwriter_fields(required=True),
+        "active_to": ma.fields.Date(load_default=None, allow_none=True),
+        "priority": ma.fields.Integer(
+            load_default=100, validate=ma.validate.Range(min=0, max=10000)
+        ),
+    },
+)
+
+#: Any subset of an underwriter's fields; what is absent stays as it is.
+UnderwriterUpdateSchema = type(
+    "UnderwriterUpdateSchema",
+    (ma.Schema,),
+    {
+        **_underwriter_fields(required=False),
+        "active_to": ma.fields.Date(allow_none=True),
+        "priority": ma.fields.Integer(validate=ma.validate.Range(min=0, max=10000)),
+    },
+)
 
 
 class UnderwriterListSchema(ma.Schema):

@@ -48,7 +48,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     #: How long a web worker trusts its cached copy of the underwriter registry.
     underwriter_cache_seconds: float = 30.0
-    #: How long a stored a stored Idempotency-Key answer is replayed (the draft asks for at least 24 h).
+    #: How long a stored Idempotency-Key answer is replayed (the draft asks for 24 h or more).
     idempotency_ttl: timedelta = timedelta(hours=24)
     #: Largest JSON request body; documents have their own, larger limit.
     max_json_bytes: int = 2 * 1024 * 1024

@@ -147,9 +147,15 @@ def register_cli(app: Flask) -> None:
 
 
 def _make_app() -> Flask:
+    """Build the app; a bad setting or rule file ends the command with its one-line reason."""
+    from config.settings import SettingsError
     from forwarder_insure import create_app
+    from forwarder_insure.domain.config_tables import ConfigFileError
 
-    return create_app()
+    try:
+        return create_app()
+    except (SettingsError, ConfigFileError) as exc:
+        raise click.ClickException(f"cannot start: {exc}") from None
 
 
 main = FlaskGroup(

@@ -5,7 +5,7 @@ through ``FI_TEST_POSTGRES_URL`` (default: the local server, database ``test``);
 a schema of its own, dropped at the end.
 """
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtures.insurance"]
 
 
 def pytest_addoption(parser):

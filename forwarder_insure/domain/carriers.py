@@ -90,18 +90,28 @@ def parse_carrier_profiles(data: dict[str, Any], source: str) -> CarrierProfiles
         for service, service_table in table.table("services", {}).tables():
             services[(carrier, service)] = _lanes(service_table)
     profiles = CarrierProfiles(default=default, carriers=carriers, services=services, names=names)
-    for carrier in carriers:
-        for lane_name, (origin, destination) in {
-            "domestic": ("US", "US"),
-            "international": ("US", "GB"),
-        }.items():
-            profile = profiles.for_parcel(carrier, None, origin, destination)
+    _check_windows(profiles, root)
+    return profiles
+
+
+def _check_windows(profiles: CarrierProfiles, root: Table) -> None:
+    """Every lane a parcel can resolve to must presume loss only after the inquiry opens."""
+    lanes = {"domestic": ("US", "US"), "international": ("US", "GB")}
+    resolvable: list[tuple[str, str | None, str]] = [("", None, "default")]
+    resolvable += [(carrier, None, f"carriers.{carrier}") for carrier in profiles.carriers]
+    resolvable += [
+        (carrier, service, f"carriers.{carrier}.services.{service}")
+        for carrier, service in profiles.services
+    ]
+    for carrier, service, key in resolvable:
+        for lane, (origin, destination) in lanes.items():
+            profile = profiles.for_parcel(carrier, service, origin, destination)
             if profile.loss_window <= profile.silent_period:
                 raise root.fail(
-                    f"carriers.{carrier}.{lane_name}",
-                    "loss_window_days must be longer than silent_days",
+                    f"{key}.{lane}",
+                    f"loss_window_days ({profile.loss_window.days}) must be longer than "
+                    f"silent_days ({profile.silent_period.days})",
                 )
-    return profiles
 
 
 def _lanes(table: Table) -> dict[str, _LaneOverride]:
@@ -119,6 +129,8 @@ def _lane(table: Table) -> _LaneOverride:
                 cover[currency] = Money.of(cover_table.decimal(currency), currency)
             except MoneyError as exc:
                 raise cover_table.fail(currency, str(exc)) from None
+            if cover[currency].amount <= 0:
+                raise cover_table.fail(currency, "must be greater than zero")
     return _LaneOverride(
         silent_days=table.integer("silent_days", None, minimum=1)
         if table.has("silent_days")

@@ -4,9 +4,9 @@ The twelve characters after the prefix are drawn with :mod:`secrets` from 0-9A-Z
 62 bits), so a certificate cannot be found by guessing or by counting on from one's own. The last
 character is an ISO 7064 MOD 37,36 check character over those twelve, which catches every
 single-character substitution and nearly every swap of two neighbouring characters, so a
-mistyped or altered number is almost always rejected before any database lookup. A number that passes the check is only
-well-formed: whether a certificate with that number exists, and what it covers, is still decided
-by the database.
+mistyped or altered number is almost always rejected before any database lookup. A number that
+passes the check is only well-formed: whether a certificate with that number exists, and what it
+covers, is still decided by the database.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 The formula, in one place::
 
-    excess     = max(0, declared value − carrier base cover in the same currency)
-    raw        = excess × base_rate[category] × risk_multiplier[destination group]
-                        × carrier_multiplier[carrier]
+    excess     = max(0, declared value - carrier base cover in the same currency)
+    raw        = excess * base_rate[category] * risk_multiplier[destination group]
+                        * carrier_multiplier[carrier]
     premium    = max(min_premium[currency], round_half_up(raw, currency minor unit))
     insured    = declared value            (the whole value is insured; the carrier's base cover
                                             pays first, the underwriter the rest)

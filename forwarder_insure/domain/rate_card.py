@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from forwarder_insure.domain.config_tables import ConfigFileError, Table, load_toml
+from forwarder_insure.domain.countries import is_country
 from forwarder_insure.domain.money import Money, MoneyError, check_currency
 
 CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,10 @@ def parse_rate_card(data: dict[str, Any], source: str) -> RateCard:
     if not base_rates:
         raise root.fail("base_rates", "must price at least one category")
     prohibited = frozenset(root.strings("prohibited_categories", []))
-    for name in set(base_rates) | prohibited:
-        if not CATEGORY.match(name):
-            raise root.fail("base_rates", f"{name!r} is not a category name (lower_snake_case)")
+    for key, names in (("base_rates", set(base_rates)), ("prohibited_categories", prohibited)):
+        for name in sorted(names):
+            if not CATEGORY.match(name):
+                raise root.fail(key, f"{name!r} is not a category name (lower_snake_case)")
     both = set(base_rates) & prohibited
     if both:
         raise root.fail("prohibited_categories", f"{sorted(both)} are also priced in base_rates")
@@ -85,7 +86,7 @@ def parse_rate_card(data: dict[str, Any], source: str) -> RateCard:
     for group, table in risk.table("groups").tables():
         multipliers[group] = table.positive_decimal("multiplier")
         for country in table.strings("countries", []):
-            if not COUNTRY.match(country):
+            if not is_country(country):
                 raise table.fail("countries", f"{country!r} is not an ISO 3166 alpha-2 code")
             if country in country_group:
                 raise table.fail(
@@ -139,12 +140,15 @@ def _currency_terms(table: Table, code: str) -> CurrencyTerms:
         max_insured_value=money("max_insured_value"),
         deductible=money("deductible"),
     )
-    if terms.min_premium.amount < 0 or terms.deductible.amount < 0:
-        raise table.fail("min_premium", "amounts must not be negative")
+    for name in ("min_premium", "deductible"):
+        if getattr(terms, name).amount < 0:
+            raise table.fail(name, "must not be negative")
     if terms.max_insured_value.amount <= 0:
         raise table.fail("max_insured_value", "must be greater than zero")
     if terms.deductible >= terms.max_insured_value:
         raise table.fail("deductible", "must be below max_insured_value")
+    if terms.min_premium >= terms.max_insured_value:
+        raise table.fail("min_premium", "must be below max_insured_value")
     return terms
 
 

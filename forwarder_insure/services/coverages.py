@@ -8,6 +8,7 @@ announces ``coverage.bound`` — all in the caller's one transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -131,7 +132,7 @@ def bind(
         rate_card_version=terms.rate_card_version,
         bound_at=now,
     )
-    _insert_guarded(session, coverage)
+    _guarded(session, lambda: session.add(coverage), coverage.carrier, tracking)
     ledger.record(
         session,
         kind=PREMIUM_BOOKED,
@@ -173,8 +174,11 @@ def attach_tracking(
             "the parcel has already been scanned under its tracking number",
             code="already_scanned",
         )
-    coverage.tracking_number = tracking
-    _flush_guarded(session, coverage)
+
+    def change() -> None:
+        coverage.tracking_number = tracking
+
+    _guarded(session, change, coverage.carrier, tracking)
     _announce(session, "coverage.tracking_attached", coverage, caller, now)
     return coverage
 
@@ -243,22 +247,21 @@ def _convert(amount: Money, rate: Decimal, currency: str) -> Money:
     return Money.rounded(amount.amount * rate, currency)
 
 
-def _insert_guarded(session: Session, coverage: Coverage) -> None:
-    session.add(coverage)
-    _flush_guarded(session, coverage)
-
-
-def _flush_guarded(session: Session, coverage: Coverage) -> None:
-    """Flush in a savepoint so a lost race on a unique key becomes a clean 409."""
+def _guarded(
+    session: Session, change: Callable[[], None], carrier: str, tracking: str | None
+) -> None:
+    """Apply ``change`` and flush it in a savepoint, so a lost race on a unique key becomes a
+    clean 409 and leaves the rest of the transaction usable. (The savepoint must open before the
+    change: opening one flushes what is pending.)"""
     try:
         with session.begin_nested():
+            change()
             session.flush()
     except IntegrityError as exc:
         message = str(exc.orig)
         if "tracking_number" in message:
             raise Conflict(
-                f"tracking number {coverage.tracking_number} is already used by another "
-                f"{coverage.carrier} package",
+                f"tracking number {tracking} is already used by another {carrier} package",
                 code="tracking_number_in_use",
             ) from None
         if "quote_id" in message:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import ApiKey, Seller, Underwriter
 from forwarder_insure.domain.access import Role
-from forwarder_insure.services.credentials import KEY_SCHEME, create_api_key, hash_secret
 from forwarder_insure.services import exchange_rates
+from forwarder_insure.services.credentials import KEY_SCHEME, create_api_key, hash_secret
 from forwarder_insure.services.sellers import ensure_seller
 from forwarder_insure.services.underwriters import create_underwriter
 

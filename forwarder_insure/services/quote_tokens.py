@@ -10,8 +10,9 @@ verifies.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,8 @@ from forwarder_insure.domain.money import Money, MoneyError
 from forwarder_insure.domain.pricing import PackageToPrice
 
 SALT = "forwarder-insure.quote.v1"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,12 @@ class QuoteSigner:
         kid, _, body = (token or "").partition(".")
         serializer = self._serializers.get(kid)
         if serializer is None or not body:
+            raise _tampered()
+        # base64 lets the signature's last character be spelt four ways; accept only ours, so a
+        # token has exactly one valid form.
+        value, _, signature = body.rpartition(".")
+        expected = serializer.make_signer().get_signature(value).decode("ascii")
+        if not hmac.compare_digest(expected, signature):
             raise _tampered()
         try:
             terms = _decode(serializer.loads(body))
@@ -104,7 +113,7 @@ def _encode(terms: QuotedTerms) -> dict[str, Any]:
         "bc": _money(terms.carrier_base_cover),
         "u": terms.underwriter_id,
         "rv": terms.rate_card_version,
-        "e": int(terms.expires_at.timestamp()),
+        "e": (terms.expires_at - EPOCH) // MICROSECOND,
     }
 
 
@@ -130,5 +139,5 @@ def _decode(data: dict[str, Any]) -> QuotedTerms:
         carrier_base_cover=None if data["bc"] is None else Money.of(data["bc"], currency),
         underwriter_id=data["u"],
         rate_card_version=data["rv"],
-        expires_at=datetime.fromtimestamp(data["e"], UTC),
+        expires_at=EPOCH + data["e"] * MICROSECOND,
     )

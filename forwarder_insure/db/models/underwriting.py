@@ -47,7 +47,7 @@ class Underwriter(Base):
 
 
 class ExchangeRate(Base):
-    """1 unit of ``base_currency`` = ``rate`` units of ``quote_currency``, from ``effective_date``."""
+    """One ``base_currency`` buys ``rate`` of ``quote_currency``, from ``effective_date`` on."""
 
     __tablename__ = "exchange_rates"
     # The unique constraint's index also serves the "latest rate on or before a day" lookup.

@@ -1,0 +1,81 @@
+"""A bad rule file or setting stops the app at start with a message naming the culprit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from forwarder_insure import create_app
+from forwarder_insure.domain.config_tables import ConfigFileError
+
+DEFAULT_RATES = Path(__file__).resolve().parents[2] / "config" / "rates" / "default.toml"
+
+
+def settings_with(tmp_path, **env) -> Settings:
+    return Settings.from_env({"FI_ENV": "testing", **env}, instance_path=tmp_path)
+
+
+def test_a_bad_rate_card_stops_the_app_naming_the_key(tmp_path):
+    bad = tmp_path / "rates.toml"
+    bad.write_text(
+        DEFAULT_RATES.read_text().replace('min_premium = "1.00"', "min_premium = 1.0", 1)
+    )
+    with pytest.raises(
+        ConfigFileError, match=r"rates.toml: currencies.USD.min_premium: must be a decimal string"
+    ):
+        create_app(settings_with(tmp_path, FI_RATES_FILE=str(bad)))
+
+
+def test_a_missing_rate_card_stops_the_app(tmp_path):
+    with pytest.raises(ConfigFileError, match="file not found"):
+        create_app(settings_with(tmp_path, FI_RATES_FILE=str(tmp_path / "nope.toml")))
+
+
+def test_another_rate_card_is_selected_by_fi_rates_file(tmp_path):
+    other = tmp_path / "rates.toml"
+    other.write_text(
+        DEFAULT_RATES.read_text().replace('version = "2026-11.1"', 'version = "test-9"')
+    )
+    app = create_app(settings_with(tmp_path, FI_RATES_FILE=str(other)))
+    assert app.extensions["forwarder_insure"].rate_card.version == "test-9"
+
+
+def test_the_command_line_reports_a_bad_file_in_one_line(tmp_path):
+    bad = tmp_path / "rates.toml"
+    bad.write_text("version = \n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")}
+    env |= {"FI_INSTANCE_PATH": str(tmp_path), "FI_RATES_FILE": str(bad)}
+    script = Path(sys.executable).parent / "forwarder-insure"
+    result = subprocess.run(  # noqa: S603
+        [str(script), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "cannot start: " in result.stderr
+    assert "rates.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")}
+    env |= {"FI_ENV": "production", "FI_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    script = Path(sys.executable).parent / "forwarder-insure"
+    result = subprocess.run(  # noqa: S603
+        [str(script), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "FI_SECRET_KEY" in result.stderr
