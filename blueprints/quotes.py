@@ -17,6 +17,7 @@ from flask.views import MethodView
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import DecimalString, Instant, MoneySchema, positive
+from blueprints.quote_packages import CARRIER, MAX_PACKAGES, read_quote_request
 from blueprints.request_scope import key_holder, request_now, runtime
 from forwarder_insure.domain.access import ALL_ROLES, Role
 from forwarder_insure.domain.clock import format_instant
@@ -24,13 +25,12 @@ from forwarder_insure.domain.countries import is_country
 from forwarder_insure.domain.errors import Forbidden
 from forwarder_insure.domain.money import Money
 from forwarder_insure.domain.pricing import DECLINE_CODES, PackageToPrice
-from forwarder_insure.services.quoting import Quote, quote_packages
+from forwarder_insure.services.quoting import Quote
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("quotes", __name__, description="Rate card and insurance offers")
 
-MAX_PACKAGES = 500
-SLUG = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+SLUG = CARRIER.pattern
 
 
 class CurrencyTermsSchema(ma.Schema):
@@ -105,6 +105,19 @@ class QuoteRequestSchema(ma.Schema):
         required=True,
         validate=ma.validate.Length(min=1, max=MAX_PACKAGES),
     )
+
+    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Well-formed requests take the fast reader; anything else gets marshmallow's errors."""
+        fast = read_quote_request(data)
+        if fast is not None:
+            try:
+                self.seller_named_by_warehouse(fast)
+                self.known_categories(fast)
+            except ma.ValidationError:
+                pass
+            else:
+                return fast
+        return super().load(data, **kwargs)
 
     @ma.validates_schema
     def seller_named_by_warehouse(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -239,15 +252,7 @@ class Quotes(MethodView):
             )
             for p in data["packages"]
         ]
-        quotes = quote_packages(
-            seller_id,
-            packages,
-            card=rt.rate_card,
-            carriers=rt.carriers,
-            underwriters=rt.underwriters.current(),
-            signer=rt.quote_signer,
-            now=request_now(),
-        )
+        quotes = rt.quotes.quote(seller_id, packages, request_now())
         body = json.dumps({"quotes": [_quote_json(q) for q in quotes]}, separators=(",", ":"))
         return Response(body, status=200, mimetype="application/json")
 

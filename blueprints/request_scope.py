@@ -56,12 +56,17 @@ def after_this_request_ends(callback: Callable[[], None]) -> None:
 
 
 def _guard_body() -> Response | None:
-    if request.method not in {"POST", "PUT", "PATCH"} or not request.path.startswith("/api/"):
+    environ = request.environ
+    if environ["REQUEST_METHOD"] not in {"POST", "PUT", "PATCH"} or not environ.get(
+        "PATH_INFO", ""
+    ).startswith("/api/"):
         return None
     mimetype = request.mimetype
     if mimetype in FORM_TYPES:
         return None
-    has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
+    has_body = environ.get("CONTENT_LENGTH", "0") not in ("", "0") or environ.get(
+        "HTTP_TRANSFER_ENCODING"
+    )
     if has_body and not (mimetype in JSON_TYPES or mimetype.endswith("+json")):
         raise UnsupportedMediaType(
             f"The request body must be application/json, not {mimetype or 'unspecified'}."

@@ -48,6 +48,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     #: How long a web worker trusts its cached copy of the underwriter registry.
     underwriter_cache_seconds: float = 30.0
+    #: How long a web worker remembers a valid API key; a revoked key may work this long.
+    api_key_cache_seconds: float = 30.0
     #: How long a stored Idempotency-Key answer is replayed (the draft asks for 24 h or more).
     idempotency_ttl: timedelta = timedelta(hours=24)
     #: Largest JSON request body; documents have their own, larger limit.
@@ -87,6 +89,7 @@ class BaseConfig:
     """Defaults shared by every environment."""
 
     name = "base"
+    api_key_cache_seconds = 30.0
 
     def __init__(self, instance_path: Path):
         self.instance_path = instance_path
@@ -131,6 +134,7 @@ class BaseConfig:
             carriers_file=Path(env.get("FI_CARRIERS_FILE") or DEFAULT_CARRIERS_FILE),
             quote_signing_keys=_signing_keys(env.get("FI_QUOTE_SIGNING_KEYS"), secret_key),
             public_url=(env.get("FI_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            api_key_cache_seconds=self.api_key_cache_seconds,
         )
         return replace(settings, **_optional_overrides(env))
 
@@ -141,6 +145,8 @@ class DevelopmentConfig(BaseConfig):
 
 class TestingConfig(BaseConfig):
     name = "testing"
+    # Tests revoke keys and expect the next request to see it.
+    api_key_cache_seconds = 0.0
 
     def default_secret_key(self) -> str:
         return "testing-secret-key-not-for-production-use-0000"
@@ -170,6 +176,7 @@ _OPTIONAL = {
     "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),
     "FI_LOG_LEVEL": ("log_level", lambda v: v.strip().upper()),
     "FI_UNDERWRITER_CACHE_SECONDS": ("underwriter_cache_seconds", float),
+    "FI_API_KEY_CACHE_SECONDS": ("api_key_cache_seconds", float),
 }
 
 

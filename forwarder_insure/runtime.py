@@ -14,7 +14,9 @@ from forwarder_insure.db.session import Database
 from forwarder_insure.domain.carriers import CarrierProfiles, load_carrier_profiles
 from forwarder_insure.domain.clock import Clock
 from forwarder_insure.domain.rate_card import RateCard, load_rate_card
+from forwarder_insure.services.credentials import KeyCache
 from forwarder_insure.services.quote_tokens import QuoteSigner
+from forwarder_insure.services.quoting import QuoteDesk
 from forwarder_insure.services.underwriters import UnderwriterCache, loader
 
 EXTENSION_KEY = "forwarder_insure"
@@ -29,17 +31,25 @@ class Runtime:
     carriers: CarrierProfiles
     quote_signer: QuoteSigner
     underwriters: UnderwriterCache
+    api_keys: KeyCache
+    quotes: QuoteDesk
 
     @classmethod
     def build(cls, settings: Settings, database: Database, clock: Clock) -> Runtime:
+        card = load_rate_card(settings.rates_file)
+        carriers = load_carrier_profiles(settings.carriers_file)
+        signer = QuoteSigner(settings.quote_signing_keys)
+        underwriters = UnderwriterCache(
+            loader(database.sessions), settings.underwriter_cache_seconds
+        )
         return cls(
             settings=settings,
             database=database,
             clock=clock,
-            rate_card=load_rate_card(settings.rates_file),
-            carriers=load_carrier_profiles(settings.carriers_file),
-            quote_signer=QuoteSigner(settings.quote_signing_keys),
-            underwriters=UnderwriterCache(
-                loader(database.sessions), settings.underwriter_cache_seconds
-            ),
+            rate_card=card,
+            carriers=carriers,
+            quote_signer=signer,
+            underwriters=underwriters,
+            api_keys=KeyCache(settings.api_key_cache_seconds, clock),
+            quotes=QuoteDesk(card, carriers, signer, underwriters.current),
         )

@@ -1,28 +1,19 @@
-"""Public identifiers: a type prefix plus a time-ordered random part (``cov_01JD…``).
+"""Public identifiers: a type prefix plus a time-ordered random part (``cov_06GVP5EVJOFCI2IU…``).
 
-The prefix tells a person what an id names; the time-ordered part keeps ids roughly in creation
-order so keyset (cursor) pagination over them is stable and index-friendly. 48 bits of
-milliseconds and 80 random bits, in Crockford base32 (26 characters), as in ULID.
+The prefix tells a person what an id names; the time-ordered part keeps ids in creation order
+(to the millisecond) so keyset pagination over them is stable and index-friendly: 48 bits of
+milliseconds then 80 random bits, written in RFC 4648 base32hex (0-9, A-V), whose characters
+sort in the same order as the numbers they encode.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def _base32(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, index = divmod(value, 32)
-        chars.append(_ALPHABET[index])
-    return "".join(reversed(chars))
-
 
 def new_id(prefix: str) -> str:
-    """A new identifier such as ``evt_01JD3Q9W8Z5C7T1V2X3Y4Z5A6B``."""
-    millis = time.time_ns() // 1_000_000
-    random_bits = int.from_bytes(os.urandom(10), "big")
-    return f"{prefix}_{_base32((millis << 80) | random_bits, 26)}"
+    """A new identifier such as ``evt_06GVP5EVJOFCI2IUS67616V6F0`` (26 characters after ``_``)."""
+    value = ((time.time_ns() // 1_000_000) << 80) | int.from_bytes(os.urandom(10), "big")
+    return f"{prefix}_{base64.b32hexencode(value.to_bytes(16, 'big')).decode('ascii')[:26]}"

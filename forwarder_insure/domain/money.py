@@ -102,13 +102,16 @@ class Money:
     def __post_init__(self) -> None:
         check_currency(self.currency)
         amount = to_decimal(self.amount)
-        exact = round_to_minor(amount, self.currency)
+        digits = minor_units(self.currency)
+        # Already at the minor unit (the usual case): nothing to round.
+        exponent = amount.as_tuple().exponent
+        exact = amount if exponent == -digits else round_to_minor(amount, self.currency)
         if exact != amount:
             raise InvalidAmount(
                 f"{amount} has more decimals than {self.currency} allows "
                 f"({minor_units(self.currency)})"
             )
-        if abs(exact.scaleb(minor_units(self.currency), context=_EXACT)) > MAX_MINOR:
+        if abs(exact.scaleb(digits, context=_EXACT)) > MAX_MINOR:
             raise InvalidAmount(f"{amount} {self.currency} is too large an amount")
         # No negative zero: "-0.00" would read as a debit of nothing.
         object.__setattr__(self, "amount", exact.copy_abs() if exact.is_zero() else exact)

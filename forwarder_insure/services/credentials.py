@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from forwarder_insure.db.models import ApiKey, StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role
+from forwarder_insure.domain.clock import Clock
 from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.services.sellers import ensure_seller
@@ -110,6 +112,42 @@ def authenticate_key(session: Session, presented: str) -> KeyHolder | None:
         return None
     caller = Caller(role=Role(row.role), actor=f"api-key:{row.prefix}", seller_id=row.seller_id)
     return KeyHolder(key_id=row.id, prefix=row.prefix, caller=caller)
+
+
+class KeyCache:
+    """Keys that were valid moments ago, so the hottest requests skip the database.
+
+    Only valid keys are remembered, for ``max_age`` seconds of ``clock`` time: a revoked key keeps
+    working in a process at most that long (FI_API_KEY_CACHE_SECONDS; 0 turns the cache off).
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, max_age: float, clock: Clock):
+        self._max_age = timedelta(seconds=max_age)
+        self._clock = clock
+        self._entries: dict[str, tuple[datetime, KeyHolder]] = {}
+
+    def authenticate(self, presented: str, load: Callable[[], Session]) -> KeyHolder | None:
+        """The holder of ``presented`` from the cache, else from the database via ``load()``."""
+        if not self._max_age:
+            return authenticate_key(load(), presented)
+        digest = hash_secret(presented or "")
+        now = self._clock.now()
+        cached = self._entries.get(digest)
+        if cached is not None and now - cached[0] < self._max_age:
+            return cached[1]
+        holder = authenticate_key(load(), presented)
+        if holder is None:
+            self._entries.pop(digest, None)
+            return None
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[digest] = (now, holder)
+        return holder
+
+    def forget(self) -> None:
+        self._entries.clear()
 
 
 def revoke_api_key(session: Session, prefix: str, now: datetime) -> bool:

@@ -23,8 +23,8 @@ PLUS_TWO = timezone(timedelta(hours=2))
 MINUS_FIVE_THIRTY = timezone(-timedelta(hours=5, minutes=30))
 AT = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
 
-# Crockford base32, written out independently: no I, L, O or U.
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# RFC 4648 base32hex, written out independently: digits, then A to V.
+BASE32HEX = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
 
 
 # --- ensure_utc -------------------------------------------------------------------------------
@@ -168,26 +168,28 @@ def _fake_time(monkeypatch: pytest.MonkeyPatch, millis: int, random_bytes: bytes
 
 
 def _decode(text: str) -> int:
+    """The 128-bit value: 26 characters carry 130 bits, the last two are padding zeros."""
     value = 0
     for char in text:
-        value = value * 32 + CROCKFORD.index(char)
-    return value
+        value = value * 32 + BASE32HEX.index(char)
+    assert value & 0b11 == 0
+    return value >> 2
 
 
-def test_new_id_has_the_prefix_and_26_crockford_base32_characters():
+def test_new_id_has_the_prefix_and_26_base32hex_characters():
     identifier = new_id("cov")
     prefix, _, body = identifier.partition("_")
     assert prefix == "cov"
     assert identifier.startswith("cov_")
     assert len(body) == 26
-    assert set(body) <= set(CROCKFORD)
+    assert set(body) <= set(BASE32HEX)
 
 
 def test_new_id_starts_with_the_millisecond_timestamp(monkeypatch):
     millis = 1_795_257_000_123  # 2026-11-21T10:30:00.123Z
     _fake_time(monkeypatch, millis, b"\x00" * 10)
     body = new_id("evt").removeprefix("evt_")
-    # 26 chars carry 130 bits: 2 spare zero bits, 48 bits of time, 80 random bits.
+    # 48 bits of time, then 80 random bits.
     assert _decode(body) >> 80 == millis
     assert _decode(body) & ((1 << 80) - 1) == 0
 
