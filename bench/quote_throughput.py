@@ -102,7 +102,8 @@ def main() -> None:
 
     ratio = statistics.median(quotes) / statistics.median(health)
     print(
-        f"workers={args.workers} connections={args.connections} seconds={args.seconds} rounds={args.rounds}"
+        f"workers={args.workers} connections={args.connections} "
+        f"seconds={args.seconds} rounds={args.rounds}"
     )
     print(f"healthz req/s per round: {', '.join(f'{x:.0f}' for x in health)}")
     print(f"1-package quote req/s per round: {', '.join(f'{x:.0f}' for x in quotes)}")
