@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from blueprints import certificates, coverages, health, identity, ledger, quotes, underwriting
+from blueprints import (
+    certificates,
+    coverages,
+    health,
+    identity,
+    inquiries,
+    ledger,
+    quotes,
+    tracking,
+    underwriting,
+)
 from blueprints.problems import ProblemApi
 
 API_PREFIX = "/api/v1"
@@ -16,5 +26,14 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: Flask, api: ProblemApi) -> None:
     app.register_blueprint(health.blp)
-    for module in (identity, quotes, coverages, certificates, underwriting, ledger):
+    for module in (
+        identity,
+        quotes,
+        coverages,
+        certificates,
+        tracking,
+        inquiries,
+        underwriting,
+        ledger,
+    ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)

@@ -158,6 +158,7 @@ class Coverages(MethodView):
             coverages.BindRequest(**data),
             signer=rt.quote_signer,
             card=rt.rate_card,
+            carriers=rt.carriers,
             now=request_now(),
         )
 

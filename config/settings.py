@@ -50,6 +50,9 @@ class Settings:
     underwriter_cache_seconds: float = 30.0
     #: How long a web worker remembers a valid API key; a revoked key may work this long.
     api_key_cache_seconds: float = 30.0
+    #: Crontab overrides for scheduled jobs, from ``FI_SCHEDULE_<JOB_ID>`` (``tracking-sweep`` →
+    #: ``FI_SCHEDULE_TRACKING_SWEEP="0 2 * * *"``); times are UTC.
+    job_schedules: tuple[tuple[str, str], ...] = ()
     #: How long a stored Idempotency-Key answer is replayed (the draft asks for 24 h or more).
     idempotency_ttl: timedelta = timedelta(hours=24)
     #: Largest JSON request body; documents have their own, larger limit.
@@ -135,6 +138,13 @@ class BaseConfig:
             quote_signing_keys=_signing_keys(env.get("FI_QUOTE_SIGNING_KEYS"), secret_key),
             public_url=(env.get("FI_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
             api_key_cache_seconds=self.api_key_cache_seconds,
+            job_schedules=tuple(
+                sorted(
+                    (key.removeprefix("FI_SCHEDULE_").lower().replace("_", "-"), value.strip())
+                    for key, value in env.items()
+                    if key.startswith("FI_SCHEDULE_") and value.strip()
+                )
+            ),
         )
         return replace(settings, **_optional_overrides(env))
 

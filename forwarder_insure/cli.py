@@ -6,10 +6,12 @@ that scripts read (a new key, a JSON summary) goes alone to stdout; chatter goes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
@@ -106,10 +108,17 @@ def demo_command(host: str, port: int) -> None:
         keys = demo.load_demo(session, runtime.settings.secret_key, runtime.clock.now())
     for role, key in keys:
         click.echo(f"api-key {role.value} {key}")
+    from jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(runtime, background=True)
+    scheduler.start()
     click.echo(f"serving http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     sys.stdout.flush()
     # Flask refuses app.run() inside its own CLI; werkzeug's threaded server is what it would run.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 @click.command("run-job")
@@ -126,12 +135,87 @@ def run_job_command(name: str, as_of: str | None) -> None:
         raise click.BadParameter(
             f"unknown job; jobs are {', '.join(sorted(JOBS))}", param_hint="NAME"
         )
+    click.echo(json.dumps(run_job(_runtime().database, name, _as_of(as_of)), sort_keys=True))
+
+
+@click.command("sweep")
+@click.option("--as-of", help="ISO 8601 instant to sweep as (default: now).")
+@with_appcontext
+def sweep_command(as_of: str | None) -> None:
+    """The tracking sweep; the last line is {"opened": n, "presumed_lost": n, "resolved": n}."""
+    from jobs.registry import run_job
+
+    summary = run_job(_runtime().database, "tracking-sweep", _as_of(as_of))
+    summary.pop("job", None)
+    click.echo(json.dumps(summary, sort_keys=True))
+
+
+@click.command("import-tracking")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@with_appcontext
+def import_tracking_command(file: str) -> None:
+    """Import carrier events from a CSV file (same effect as POST /tracking/events).
+
+    Columns: event_id, carrier, tracking_number, occurred_at, code, description, location.
+    The file is streamed in batches; bad rows are reported with their line number on stderr and
+    do not stop the good ones. The last line printed is the JSON summary.
+    """
+    from blueprints.tracking import read_events
+    from forwarder_insure.services.tracking_import import import_csv
+
     runtime = _runtime()
+    show_progress = sys.stderr.isatty()
+
+    def progress(lines: int, summary: dict) -> None:
+        if show_progress:
+            click.echo(f"\r{lines:,} lines: {summary}", err=True, nl=False)
+
+    def problem(line: int, errors: list[dict]) -> None:
+        details = "; ".join(f"{e['pointer'].removeprefix('#/')}: {e['detail']}" for e in errors)
+        click.echo(f"line {line}: {details}", err=True)
+
+    opened = (
+        contextlib.nullcontext(sys.stdin)
+        if file == "-"
+        else open(file, encoding="utf-8", newline="")  # noqa: SIM115 (closed by the with below)
+    )
+    with opened as handle:
+        try:
+            summary = import_csv(
+                runtime.database,
+                handle,
+                runtime.clock,
+                read_events,
+                on_progress=progress,
+                on_error=problem,
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    if show_progress:
+        click.echo(err=True)
+    click.echo(json.dumps(summary, sort_keys=True))
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduled jobs until stopped (one process, plus an optional standby)."""
+    from jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(_runtime(), background=False)
+    for job in scheduler.get_jobs():
+        click.echo(f"scheduled {job.id}: {job.trigger}", err=True)
+    scheduler.start()
+
+
+def _as_of(text: str | None) -> datetime:
+    runtime = _runtime()
+    if not text:
+        return runtime.clock.now()
     try:
-        instant = parse_instant(as_of) if as_of else runtime.clock.now()
+        return parse_instant(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
-    click.echo(json.dumps(run_job(runtime.database, name, instant), sort_keys=True))
 
 
 def register_cli(app: Flask) -> None:
@@ -142,6 +226,9 @@ def register_cli(app: Flask) -> None:
         create_staff_user,
         demo_command,
         run_job_command,
+        sweep_command,
+        import_tracking_command,
+        scheduler_command,
     ):
         app.cli.add_command(command)
 

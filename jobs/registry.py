@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.session import Database
-from jobs import maintenance
+from jobs import maintenance, tracking
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,12 @@ class Job:
 JOBS: dict[str, Job] = {
     job.id: job
     for job in (
+        Job(
+            id="tracking-sweep",
+            run=tracking.tracking_sweep,
+            cron={"hour": 2, "minute": 0},
+            description="Inquiries for silent parcels; presumed loss after the loss window.",
+        ),
         Job(
             id="purge-idempotency-keys",
             run=maintenance.purge_idempotency_keys,

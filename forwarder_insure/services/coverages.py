@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Coverage, LedgerTransaction, Underwriter
 from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.carriers import CarrierProfiles
 from forwarder_insure.domain.certificates import new_certificate_number
 from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.ledger import Account, Posting, premium_booking, reversal
 from forwarder_insure.domain.money import Money
 from forwarder_insure.domain.rate_card import RateCard
+from forwarder_insure.domain.tracking import deadlines
 from forwarder_insure.services import exchange_rates, ledger
+from forwarder_insure.services import tracking as tracking_service
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.quote_tokens import QuoteSigner
 from forwarder_insure.services.scope import get_visible, only_visible
@@ -61,6 +64,7 @@ def bind(
     *,
     signer: QuoteSigner,
     card: RateCard,
+    carriers: CarrierProfiles,
     now: datetime,
 ) -> Coverage:
     """Turn a quote token into an active coverage (one token binds at most one coverage)."""
@@ -101,6 +105,10 @@ def bind(
         insured_uw = _convert(terms.insured_value, fx_rate, underwriter.currency)
         premium_uw = _convert(terms.premium, fx_rate, underwriter.currency)
 
+    lane = carriers.for_parcel(
+        package.carrier, package.service, package.origin_country, package.destination_country
+    )
+    due = deadlines("awaiting_pickup", None, now, lane.silent_period, lane.loss_window)
     coverage = Coverage(
         id=new_id("cov"),
         quote_id=terms.quote_id,
@@ -117,6 +125,10 @@ def bind(
         category=package.category,
         weight_grams=int((package.weight_kg * 1000).to_integral_value()),
         package_status="awaiting_pickup",
+        silent_period_days=lane.silent_period.days,
+        loss_window_days=lane.loss_window.days,
+        inquiry_due_at=due.inquiry_due_at,
+        loss_due_at=due.loss_due_at,
         currency=package.declared_value.currency,
         declared_minor=package.declared_value.minor,
         insured_minor=terms.insured_value.minor,
@@ -142,6 +154,8 @@ def bind(
         memo=f"premium for certificate {coverage.certificate_number}",
     )
     _announce(session, "coverage.bound", coverage, caller, now)
+    if tracking:
+        tracking_service.apply_waiting_events(session, coverage, now, caller)
     return coverage
 
 
@@ -180,6 +194,7 @@ def attach_tracking(
 
     _guarded(session, change, coverage.carrier, tracking)
     _announce(session, "coverage.tracking_attached", coverage, caller, now)
+    tracking_service.apply_waiting_events(session, coverage, now, caller)
     return coverage
 
 

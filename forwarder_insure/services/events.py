@@ -27,10 +27,15 @@ def emit(
     actor: Caller,
     now: datetime,
     seller_id: str | None = None,
+    event_id: str | None = None,
 ) -> OutboxEvent:
-    """Record ``event_type`` (for example ``claim.approved``) in the current transaction."""
+    """Record ``event_type`` (for example ``claim.approved``) in the current transaction.
+
+    ``event_id`` is for events that can happen only once per subject and may be announced from
+    two places (an inquiry's resolution): a fixed id lets the outbox keep just one.
+    """
     event = OutboxEvent(
-        id=new_id("evt"),
+        id=event_id or new_id("evt"),
         type=event_type,
         subject_type=subject_type,
         subject_id=subject_id,

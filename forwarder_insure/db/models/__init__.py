@@ -6,6 +6,7 @@ from forwarder_insure.db.models.coverage import Coverage
 from forwarder_insure.db.models.idempotency import IdempotencyRecord
 from forwarder_insure.db.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from forwarder_insure.db.models.outbox import OutboxEvent
+from forwarder_insure.db.models.tracking import Inquiry, TrackingEvent
 from forwarder_insure.db.models.underwriting import ExchangeRate, Underwriter
 
 __all__ = [
@@ -14,11 +15,13 @@ __all__ = [
     "Coverage",
     "ExchangeRate",
     "IdempotencyRecord",
+    "Inquiry",
     "LedgerAccount",
     "LedgerPosting",
     "LedgerTransaction",
     "OutboxEvent",
     "Seller",
     "StaffUser",
+    "TrackingEvent",
     "Underwriter",
 ]

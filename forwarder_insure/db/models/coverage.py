@@ -56,6 +56,13 @@ class Coverage(Base):
             postgresql_where=text("status = 'active' AND tracking_number IS NOT NULL"),
         ),
         Index("ix_coverages_seller_id_id", "seller_id", "id"),
+        # The sweep reads only parcels whose inquiry is due: a small slice of a large table.
+        Index(
+            "ix_coverages_inquiry_due_at",
+            "inquiry_due_at",
+            sqlite_where=text("inquiry_due_at IS NOT NULL"),
+            postgresql_where=text("inquiry_due_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -77,6 +84,13 @@ class Coverage(Base):
     package_status: Mapped[str] = mapped_column(String(20))
     last_event_at: Mapped[datetime | None]
     first_scan_at: Mapped[datetime | None]
+    #: The carrier profile's silent period and loss window, frozen at binding.
+    silent_period_days: Mapped[int] = mapped_column(Integer)
+    loss_window_days: Mapped[int] = mapped_column(Integer)
+    #: When the sweep should open an inquiry (None: not watched, or one is open).
+    inquiry_due_at: Mapped[datetime | None]
+    #: When a silent parcel counts as lost.
+    loss_due_at: Mapped[datetime | None]
 
     #: Every amount below is in ``currency``, the declared value's currency.
     currency: Mapped[str] = mapped_column(String(3))

@@ -1,0 +1,100 @@
+"""The inquiry queue: silent parcels we asked the carrier about, and the carrier's answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from blueprints.api_blueprint import ApiBlueprint
+from blueprints.fields import Instant
+from blueprints.pagination import PageArgsSchema, page
+from blueprints.request_scope import db_session, key_holder, request_now
+from forwarder_insure.db.models import Inquiry
+from forwarder_insure.db.models.tracking import INQUIRY_STATUSES
+from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.services import inquiries
+from forwarder_insure.services.sellers import SELLER_ID_PATTERN
+
+blp = ApiBlueprint("inquiries", __name__, description="Carrier inquiries on silent parcels")
+
+
+class InquirySchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    coverage_id = ma.fields.String(required=True)
+    seller_id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(INQUIRY_STATUSES))
+    opened_at = Instant(required=True)
+    last_event_at = Instant(allow_none=True, required=True)
+    loss_window_ends_at = Instant(required=True)
+    presumed_lost_at = Instant(allow_none=True, required=True)
+    closed_at = Instant(allow_none=True, required=True)
+    resolution = ma.fields.String(allow_none=True, required=True)
+    carrier_reference = ma.fields.String(allow_none=True, required=True)
+    note = ma.fields.String(allow_none=True, required=True)
+
+
+class InquiryPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(InquirySchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, required=True)
+
+
+class InquiryQueryArgsSchema(PageArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(INQUIRY_STATUSES))
+    seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
+
+
+class CarrierResponseSchema(ma.Schema):
+    outcome = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(inquiries.CARRIER_OUTCOMES)
+    )
+    carrier_reference = ma.fields.String(load_default=None, validate=ma.validate.Length(max=100))
+    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
+
+
+READERS = (Role.SELLER, at_least(Role.HANDLER))
+
+
+@blp.route("/inquiries")
+class Inquiries(MethodView):
+    @blp.requires(*READERS)
+    @blp.arguments(InquiryQueryArgsSchema, location="query")
+    @blp.response(200, InquiryPageSchema)
+    def get(self, args: dict[str, Any]):
+        """The queue, filterable by status and seller; a seller sees its own parcels only."""
+        query = inquiries.list_query(
+            key_holder().caller, status=args.get("status"), seller_id=args.get("seller_id")
+        )
+        return page(db_session(), query, Inquiry.id, args["cursor"], args["limit"])
+
+
+@blp.route("/inquiries/<string:inquiry_id>")
+class InquiryById(MethodView):
+    @blp.requires(*READERS)
+    @blp.response(200, InquirySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, inquiry_id: str):
+        """One inquiry."""
+        return inquiries.get_inquiry(db_session(), key_holder().caller, inquiry_id)
+
+
+@blp.route("/inquiries/<string:inquiry_id>/carrier-response")
+class InquiryCarrierResponse(MethodView):
+    @blp.requires(at_least(Role.HANDLER))
+    @blp.arguments(CarrierResponseSchema)
+    @blp.response(200, InquirySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any], inquiry_id: str):
+        """Record the carrier's answer: found (resolves), confirmed_lost (parcel lost, the seller
+        is invited to claim) or no_answer."""
+        return inquiries.record_carrier_response(
+            db_session(),
+            key_holder().caller,
+            inquiry_id,
+            outcome=data["outcome"],
+            carrier_reference=data["carrier_reference"],
+            note=data["note"],
+            now=request_now(),
+        )

@@ -1,0 +1,76 @@
+"""Carrier tracking events and the inquiries the sweep opens on silent parcels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forwarder_insure.db.base import Base, BigIntKey
+from forwarder_insure.domain.tracking import EVENT_CODES
+
+INQUIRY_STATUSES = ("open", "presumed_lost", "resolved", "closed")
+#: An inquiry in one of these is still being worked; a package has at most one.
+LIVE_INQUIRY = "status IN ('open', 'presumed_lost')"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class TrackingEvent(Base):
+    """One carrier event, kept once per (carrier, event id) whatever the number of deliveries."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (
+        UniqueConstraint("carrier", "event_id"),
+        CheckConstraint(_in("code", EVENT_CODES), name="code_known"),
+        Index("ix_tracking_events_carrier_tracking_number", "carrier", "tracking_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(128))
+    tracking_number: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    code: Mapped[str] = mapped_column(String(24))
+    description: Mapped[str | None] = mapped_column(String(300))
+    location: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+    #: The coverage the event belongs to, once a package with its number is known.
+    coverage_id: Mapped[str | None] = mapped_column(ForeignKey("coverages.id"), index=True)
+
+
+class Inquiry(Base):
+    """An inquiry with the carrier about a silent parcel."""
+
+    __tablename__ = "inquiries"
+    __table_args__ = (
+        CheckConstraint(_in("status", INQUIRY_STATUSES), name="status_known"),
+        # At most one live inquiry per package, whatever runs at once.
+        Index(
+            "uq_inquiries_live_coverage_id",
+            "coverage_id",
+            unique=True,
+            sqlite_where=text(LIVE_INQUIRY),
+            postgresql_where=text(LIVE_INQUIRY),
+        ),
+        Index("ix_inquiries_status_loss_window_ends_at", "status", "loss_window_ends_at"),
+        Index("ix_inquiries_seller_id_id", "seller_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    coverage_id: Mapped[str] = mapped_column(ForeignKey("coverages.id"))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime]
+    #: The parcel's last scan when the inquiry opened (None: never scanned).
+    last_event_at: Mapped[datetime | None]
+    loss_window_ends_at: Mapped[datetime]
+    presumed_lost_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    #: How it ended: moved, delivered, found, confirmed_lost.
+    resolution: Mapped[str | None] = mapped_column(String(24))
+    carrier_reference: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(1000))

@@ -1,0 +1,102 @@
+"""What carrier events mean for a parcel, and when a silent parcel needs attention.
+
+Events arrive late, twice and out of order, so a parcel's state is a pure function of the scans
+seen so far: the last event time only ever moves forward, the status follows the latest scan,
+and a delivered or returned parcel stays so whatever older news arrives. ``label_created`` is not
+a carrier scan: the label exists, the carrier has not seen the parcel.
+
+Deadlines: a parcel silent for its carrier's *silent period* gets an inquiry; one silent until
+its *loss window* is presumed lost. Both are counted from the last scan, or from binding for a
+parcel never scanned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+EVENT_CODES = (
+    "label_created",
+    "picked_up",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "exception",
+    "returned",
+)
+NOT_A_SCAN = frozenset({"label_created"})
+
+#: The package status each carrier scan implies.
+STATUS_FOR_SCAN = {
+    "picked_up": "in_transit",
+    "in_transit": "in_transit",
+    "out_for_delivery": "in_transit",
+    "delivered": "delivered",
+    "exception": "exception",
+    "returned": "returned",
+}
+
+#: Statuses no later event changes.
+FINAL_STATUSES = frozenset({"delivered", "returned"})
+
+#: Statuses in which a silent parcel is watched by the sweep.
+WATCHED_STATUSES = ("awaiting_pickup", "in_transit", "exception")
+
+
+@dataclass(frozen=True)
+class Scan:
+    occurred_at: datetime
+    code: str
+
+
+@dataclass(frozen=True)
+class ParcelState:
+    status: str
+    last_event_at: datetime | None
+    first_scan_at: datetime | None
+
+
+def apply_scans(state: ParcelState, scans: Iterable[Scan]) -> ParcelState:
+    """The parcel's state after ``scans`` (in any order; non-scans are ignored)."""
+    real = sorted((s for s in scans if s.code not in NOT_A_SCAN), key=lambda s: s.occurred_at)
+    if not real:
+        return state
+    newest, oldest = real[-1], real[0]
+    first = state.first_scan_at
+    if first is None or oldest.occurred_at < first:
+        first = oldest.occurred_at
+    if state.last_event_at is not None and newest.occurred_at <= state.last_event_at:
+        # Nothing newer than what we knew: only the first scan time can change.
+        return replace(state, first_scan_at=first)
+    status = state.status if state.status in FINAL_STATUSES else STATUS_FOR_SCAN[newest.code]
+    return ParcelState(status=status, last_event_at=newest.occurred_at, first_scan_at=first)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When the sweep should open an inquiry, and when the parcel counts as lost."""
+
+    inquiry_due_at: datetime | None
+    loss_due_at: datetime | None
+
+
+def deadlines(
+    status: str,
+    last_event_at: datetime | None,
+    bound_at: datetime,
+    silent_period: timedelta,
+    loss_window: timedelta,
+) -> Deadlines:
+    """Deadlines for a parcel in ``status``; none once it is delivered, returned or lost."""
+    if status not in WATCHED_STATUSES:
+        return Deadlines(None, None)
+    since = last_event_at or bound_at
+    return Deadlines(since + silent_period, since + loss_window)
+
+
+def moved_since(last_known: datetime | None, state: ParcelState) -> bool:
+    """Whether the parcel has news newer than ``last_known`` (what an inquiry was opened on)."""
+    if state.last_event_at is None:
+        return False
+    return last_known is None or state.last_event_at > last_known
