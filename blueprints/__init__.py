@@ -18,6 +18,7 @@ from blueprints import (
     quotes,
     tracking,
     underwriting,
+    webhooks,
 )
 from blueprints.problems import ProblemApi
 
@@ -35,5 +36,6 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         inquiries,
         underwriting,
         ledger,
+        webhooks,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)

@@ -48,4 +48,7 @@ def page(
     rows = list(session.execute(query.limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "next_cursor": encode_cursor(rows[-1].id) if more and rows else None}
+    return {
+        "items": rows,
+        "next_cursor": encode_cursor(str(rows[-1].id)) if more and rows else None,
+    }

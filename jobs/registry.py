@@ -1,9 +1,11 @@
 """The one list of jobs, with stable ids, and how one run of a job happens.
 
-A run is one transaction. On PostgreSQL it first takes a transaction-level advisory lock named
-after the job, without waiting: if another scheduler (a standby, or a CLI run) holds it, this run
-is skipped, and the lock disappears with the transaction even if the process dies. Each job is
-also written so that running it twice changes nothing the second time.
+Most runs are one transaction. On PostgreSQL such a run first takes a transaction-level advisory
+lock named after the job, without waiting: if another scheduler (a standby, or a CLI run) holds
+it, this run is skipped, and the lock disappears with the transaction even if the process dies.
+A job that must not hold a transaction open (webhook delivery waits on HTTP) manages its own
+short transactions and stays safe by claiming rows with ``SKIP LOCKED``. Every job is written so
+that running it twice, or two at once, does each thing once.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.session import Database
-from jobs import maintenance, tracking
+from jobs import maintenance, tracking, webhooks
 
 
 @dataclass(frozen=True)
 class Job:
     id: str
-    run: Callable[[Session, datetime], dict[str, Any]]
+    #: One run in one transaction (the advisory-locked kind), or …
+    run: Callable[[Session, datetime], dict[str, Any]] | None
     #: APScheduler cron fields for the scheduler process.
     cron: dict[str, Any]
     description: str
+    #: … a run that opens its own short transactions.
+    run_with_database: Callable[[Database, datetime], dict[str, Any]] | None = None
 
 
 JOBS: dict[str, Job] = {
@@ -38,6 +43,13 @@ JOBS: dict[str, Job] = {
             run=tracking.tracking_sweep,
             cron={"hour": 2, "minute": 0},
             description="Inquiries for silent parcels; presumed loss after the loss window.",
+        ),
+        Job(
+            id="deliver-webhooks",
+            run=None,
+            run_with_database=webhooks.deliver,
+            cron={"second": "*/20"},
+            description="Send outbox events to webhook subscribers, retrying with backoff.",
         ),
         Job(
             id="purge-idempotency-keys",
@@ -64,6 +76,9 @@ def run_job(database: Database, job_id: str, as_of: datetime) -> dict[str, Any]:
         job = JOBS[job_id]
     except KeyError:
         raise UnknownJob(job_id) from None
+    if job.run_with_database is not None:
+        return {"job": job_id, **job.run_with_database(database, as_of)}
+    assert job.run is not None
     with database.unit_of_work() as session:
         if database.dialect == "postgresql":
             locked = session.execute(select(func.pg_try_advisory_xact_lock(job_lock_id(job_id))))

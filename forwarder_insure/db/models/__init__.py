@@ -8,6 +8,7 @@ from forwarder_insure.db.models.ledger import LedgerAccount, LedgerPosting, Ledg
 from forwarder_insure.db.models.outbox import OutboxEvent
 from forwarder_insure.db.models.tracking import Inquiry, TrackingEvent
 from forwarder_insure.db.models.underwriting import ExchangeRate, Underwriter
+from forwarder_insure.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -24,4 +25,6 @@ __all__ = [
     "StaffUser",
     "TrackingEvent",
     "Underwriter",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
