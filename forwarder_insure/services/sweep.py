@@ -97,7 +97,8 @@ def _open_due(session: Session, as_of: datetime) -> int:
         .values(inquiry_due_at=None)
         .execution_options(synchronize_session=False)
     )
-    _announce(session, "inquiry.opened", Inquiry.opened_at == as_of, as_of)
+    if opened:
+        _announce(session, "inquiry.opened", Inquiry.opened_at == as_of, as_of)
     return opened
 
 
@@ -112,25 +113,23 @@ def _presume_lost(session: Session, as_of: datetime) -> int:
         ).rowcount
         or 0
     )
+    # Driven from the (few) inquiries just marked, not from the (many) coverages.
+    just_lost = select(Inquiry.coverage_id).where(
+        Inquiry.status == "presumed_lost", Inquiry.presumed_lost_at == as_of
+    )
     session.execute(
         update(Coverage)
-        .where(
-            Coverage.package_status.in_(WATCHED_STATUSES),
-            exists().where(
-                Inquiry.coverage_id == Coverage.id,
-                Inquiry.status == "presumed_lost",
-                Inquiry.presumed_lost_at == as_of,
-            ),
-        )
+        .where(Coverage.id.in_(just_lost), Coverage.package_status.in_(WATCHED_STATUSES))
         .values(package_status="presumed_lost", inquiry_due_at=None, loss_due_at=None)
         .execution_options(synchronize_session=False)
     )
-    _announce(
-        session,
-        "inquiry.presumed_lost",
-        and_(Inquiry.status == "presumed_lost", Inquiry.presumed_lost_at == as_of),
-        as_of,
-    )
+    if lost > 0:
+        _announce(
+            session,
+            "inquiry.presumed_lost",
+            and_(Inquiry.status == "presumed_lost", Inquiry.presumed_lost_at == as_of),
+            as_of,
+        )
     return max(lost, 0)
 
 
@@ -155,12 +154,13 @@ def _resolve_moved(session: Session, as_of: datetime) -> int:
         ).rowcount
         or 0
     )
-    _announce(
-        session,
-        "inquiry.resolved",
-        and_(Inquiry.status == "resolved", Inquiry.closed_at == as_of),
-        as_of,
-    )
+    if resolved > 0:
+        _announce(
+            session,
+            "inquiry.resolved",
+            and_(Inquiry.status == "resolved", Inquiry.closed_at == as_of),
+            as_of,
+        )
     return max(resolved, 0)
 
 
