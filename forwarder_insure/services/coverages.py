@@ -31,7 +31,7 @@ from forwarder_insure.services import exchange_rates, ledger
 from forwarder_insure.services import tracking as tracking_service
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.quote_tokens import QuoteSigner
-from forwarder_insure.services.scope import get_visible, only_visible
+from forwarder_insure.services.scope import get_visible, list_visible
 from forwarder_insure.services.sellers import ensure_seller
 
 TRACKING_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,63}$")
@@ -241,13 +241,8 @@ def get_coverage(
 
 
 def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:
-    """Coverages the caller may see, newest first (ids are time-ordered)."""
-    query = only_visible(select(Coverage), Coverage.seller_id, caller)
-    if status:
-        query = query.where(Coverage.status == status)
-    if seller_id:
-        query = query.where(Coverage.seller_id == seller_id)
-    return query.order_by(Coverage.id.desc())
+    """Coverages the caller may see, newest first."""
+    return list_visible(Coverage, caller, status=status, seller_id=seller_id)
 
 
 def _refuse_rebinding(session: Session, quote_id: str) -> None:

@@ -12,7 +12,7 @@ from forwarder_insure.db.models import Coverage, Inquiry
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict
 from forwarder_insure.services.events import emit
-from forwarder_insure.services.scope import get_visible, only_visible
+from forwarder_insure.services.scope import get_visible, list_visible
 
 LIVE = ("open", "presumed_lost")
 CARRIER_OUTCOMES = ("found", "confirmed_lost", "no_answer")
@@ -32,12 +32,8 @@ def get_inquiry(session: Session, caller: Caller, inquiry_id: str) -> Inquiry:
 
 
 def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:
-    query = only_visible(select(Inquiry), Inquiry.seller_id, caller)
-    if status:
-        query = query.where(Inquiry.status == status)
-    if seller_id:
-        query = query.where(Inquiry.seller_id == seller_id)
-    return query.order_by(Inquiry.id.desc())
+    """Inquiries the caller may see (a seller: its own parcels)."""
+    return list_visible(Inquiry, caller, status=status, seller_id=seller_id)
 
 
 def live_inquiries(session: Session, coverage_ids: list[str]) -> list[Inquiry]:

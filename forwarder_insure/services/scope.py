@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from forwarder_insure.domain.access import Caller
@@ -23,6 +23,19 @@ def get_visible(session: Session, model: type[Row], row_id: Any, caller: Caller,
     if row is None or not caller.can_see_seller(row.seller_id):  # type: ignore[attr-defined]
         raise NotFound(f"no {what} {row_id}", code=f"{what.replace(' ', '_')}_not_found")
     return row
+
+
+def list_visible(
+    model: Any, caller: Caller, *, status: str | None, seller_id: str | None
+) -> Select[Any]:
+    """Rows of a seller-owned ``model`` the caller may see, filtered by status and seller,
+    newest first (ids are time-ordered), ready for cursor pagination."""
+    query = only_visible(select(model), model.seller_id, caller)
+    if status:
+        query = query.where(model.status == status)
+    if seller_id:
+        query = query.where(model.seller_id == seller_id)
+    return query.order_by(model.id.desc())
 
 
 def only_visible(statement: Select[Any], seller_column: Any, caller: Caller) -> Select[Any]:

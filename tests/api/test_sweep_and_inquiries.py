@@ -191,3 +191,23 @@ def test_voided_and_delivered_parcels_are_not_watched(app, clock, as_role, under
     bound(seller, "NW-2")
     post_events(carrier, event("dd", "NW-2", format_instant(clock.now() + DAY), "delivered"))
     assert sweep(app, clock, 100) == {"opened": 0, "presumed_lost": 0, "resolved": 0}
+
+
+def test_the_sweep_resolves_an_inquiry_left_on_a_parcel_that_moved(
+    app, clock, as_role, underwriter
+):
+    """Ingestion resolves on arrival; should a parcel ever move without that (data repaired by
+    hand, say), the sweep resolves the stale inquiry once the parcel is due again."""
+    from forwarder_insure.db.models import Coverage
+
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    coverage = bound(seller, "SAFE-1")
+    sweep(app, clock, 14)
+    with app.extensions["forwarder_insure"].database.unit_of_work() as session:
+        row = session.get(Coverage, coverage["id"])
+        row.last_event_at = clock.now() + 15 * DAY
+        row.inquiry_due_at = clock.now() + 29 * DAY
+    assert sweep(app, clock, 20) == {"opened": 0, "presumed_lost": 0, "resolved": 0}
+    assert sweep(app, clock, 29) == {"opened": 1, "presumed_lost": 0, "resolved": 1}
+    statuses = sorted((i["status"], i["resolution"]) for i in inquiries(handler))
+    assert statuses == [("open", None), ("resolved", "moved")]
