@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,36 +65,21 @@ def ingest(
     summary = IngestSummary(duplicates=len(events) - len(unique))
     if not unique:
         return summary
-    stored = _store_new(session, list(unique.values()), now)
+    # Lock the parcels first (in id order, so concurrent batches cannot deadlock), then store the
+    # events already matched to them.
+    parcels = _lock_live_parcels(session, {(e.carrier, e.tracking_number) for e in unique.values()})
+    by_number = {(p.carrier, p.tracking_number): p for p in parcels}
+    stored = _store_new(session, list(unique.values()), by_number, now)
     summary.duplicates += len(unique) - len(stored)
     summary.accepted = len(stored)
-    if not stored:
-        return summary
-
-    pairs = {(e.carrier, e.tracking_number) for e in stored.values()}
-    coverages = _lock_live_coverages(session, pairs)
-    by_number = {(c.carrier, c.tracking_number): c for c in coverages}
-    matched: dict[str, list[int]] = defaultdict(list)
-    for row_id, event in stored.items():
-        coverage = by_number.get((event.carrier, event.tracking_number))
-        if coverage is None:
+    scans: dict[str, list[Scan]] = defaultdict(list)
+    for event in stored:
+        parcel = by_number.get((event.carrier, event.tracking_number))
+        if parcel is None:
             summary.unmatched += 1
         else:
-            matched[coverage.id].append(row_id)
-    if matched:
-        session.execute(
-            update(TrackingEvent),
-            [
-                {"id": row_id, "coverage_id": coverage_id}
-                for coverage_id, row_ids in matched.items()
-                for row_id in row_ids
-            ],
-        )
-        scans = {
-            coverage_id: [Scan(stored[i].occurred_at, stored[i].code) for i in row_ids]
-            for coverage_id, row_ids in matched.items()
-        }
-        _apply(session, [c for c in coverages if c.id in scans], scans, now, actor)
+            scans[parcel.id].append(Scan(event.occurred_at, event.code))
+    _apply(session, [p for p in parcels if p.id in scans], scans, now, actor)
     return summary
 
 
@@ -113,91 +98,128 @@ def apply_waiting_events(session: Session, coverage: Coverage, now: datetime, ac
         return 0
     for event in waiting:
         event.coverage_id = coverage.id
+    session.flush()
+    [parcel] = _lock_live_parcels(session, {(coverage.carrier, coverage.tracking_number)})
     _apply(
-        session,
-        [coverage],
-        {coverage.id: [Scan(e.occurred_at, e.code) for e in waiting]},
-        now,
-        actor,
+        session, [parcel], {parcel.id: [Scan(e.occurred_at, e.code) for e in waiting]}, now, actor
     )
+    session.expire(coverage)
     return len(waiting)
 
 
+#: What ingestion needs of a parcel (read as plain rows: updates are written in bulk).
+PARCEL_COLUMNS = (
+    Coverage.id,
+    Coverage.carrier,
+    Coverage.tracking_number,
+    Coverage.package_status,
+    Coverage.last_event_at,
+    Coverage.first_scan_at,
+    Coverage.bound_at,
+    Coverage.silent_period_days,
+    Coverage.loss_window_days,
+)
+
+
+def _lock_live_parcels(session: Session, pairs: set[tuple[str, str]]) -> list[Row]:
+    """Live coverages with these (carrier, tracking number) pairs, row-locked in id order.
+
+    One query per carrier with a plain IN list, which the partial unique index on live
+    (carrier, tracking number) answers directly.
+    """
+    numbers: dict[str, list[str]] = defaultdict(list)
+    for carrier, number in pairs:
+        numbers[carrier].append(number)
+    parcels: list[Row] = []
+    for carrier, carrier_numbers in sorted(numbers.items()):
+        parcels += session.execute(
+            select(*PARCEL_COLUMNS)
+            .where(
+                Coverage.carrier == carrier,
+                Coverage.tracking_number.in_(sorted(carrier_numbers)),
+                Coverage.tracking_number.is_not(None),
+                Coverage.status == "active",
+            )
+            .order_by(Coverage.id)
+            .with_for_update()
+        ).all()
+    return parcels
+
+
 def _store_new(
-    session: Session, events: list[IncomingEvent], now: datetime
-) -> dict[int, IncomingEvent]:
-    """Insert the events not seen before; returns them by their new row id."""
+    session: Session,
+    events: list[IncomingEvent],
+    parcels: dict[tuple[str, str], Row],
+    now: datetime,
+) -> list[IncomingEvent]:
+    """Insert the events not seen before (matched to their parcel); returns those."""
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = []
+    for e in events:
+        parcel = parcels.get((e.carrier, e.tracking_number))
+        rows.append(
+            {
+                "carrier": e.carrier,
+                "event_id": e.event_id,
+                "tracking_number": e.tracking_number,
+                "occurred_at": e.occurred_at,
+                "code": e.code,
+                "description": e.description,
+                "location": e.location,
+                "received_at": now,
+                "coverage_id": parcel.id if parcel is not None else None,
+            }
+        )
+    # One cached statement executed for many rows: SQLAlchemy batches it into multi-row VALUES
+    # ("insertmanyvalues"), so a thousand events are a few round trips, not a thousand.
     statement = (
         module.insert(TrackingEvent)
-        .values(
-            [
-                {
-                    "carrier": e.carrier,
-                    "event_id": e.event_id,
-                    "tracking_number": e.tracking_number,
-                    "occurred_at": e.occurred_at,
-                    "code": e.code,
-                    "description": e.description,
-                    "location": e.location,
-                    "received_at": now,
-                }
-                for e in events
-            ]
-        )
         .on_conflict_do_nothing(index_elements=["carrier", "event_id"])
-        .returning(TrackingEvent.id, TrackingEvent.carrier, TrackingEvent.event_id)
+        .returning(TrackingEvent.carrier, TrackingEvent.event_id)
     )
     by_key = {(e.carrier, e.event_id): e for e in events}
-    return {row.id: by_key[(row.carrier, row.event_id)] for row in session.execute(statement)}
-
-
-def _lock_live_coverages(session: Session, pairs: set[tuple[str, str]]) -> list[Coverage]:
-    """Live coverages with these (carrier, tracking number) pairs, row-locked in id order."""
-    query = (
-        select(Coverage)
-        .where(
-            tuple_(Coverage.carrier, Coverage.tracking_number).in_(sorted(pairs)),
-            Coverage.status == "active",
-        )
-        .order_by(Coverage.id)
-        .with_for_update()
-    )
-    return list(session.execute(query).scalars())
+    inserted = session.connection().execute(statement, rows)
+    return [by_key[(row.carrier, row.event_id)] for row in inserted]
 
 
 def _apply(
     session: Session,
-    coverages: list[Coverage],
+    parcels: list[Row],
     scans: dict[str, list[Scan]],
     now: datetime,
     actor: Caller,
 ) -> None:
-    for coverage in coverages:
-        before = ParcelState(
-            coverage.package_status, coverage.last_event_at, coverage.first_scan_at
-        )
-        after = apply_scans(before, scans[coverage.id])
+    """New states by the pure rule, written in one bulk UPDATE; movers' inquiries resolved."""
+    changes = []
+    states: dict[str, ParcelState] = {}
+    for parcel in parcels:
+        before = ParcelState(parcel.package_status, parcel.last_event_at, parcel.first_scan_at)
+        after = apply_scans(before, scans[parcel.id])
+        states[parcel.id] = after
         if after == before:
             continue
-        coverage.package_status = after.status
-        coverage.last_event_at = after.last_event_at
-        coverage.first_scan_at = after.first_scan_at
         due = deadlines(
             after.status,
             after.last_event_at,
-            coverage.bound_at,
-            timedelta(days=coverage.silent_period_days),
-            timedelta(days=coverage.loss_window_days),
+            parcel.bound_at,
+            timedelta(days=parcel.silent_period_days),
+            timedelta(days=parcel.loss_window_days),
         )
-        coverage.inquiry_due_at = due.inquiry_due_at
-        coverage.loss_due_at = due.loss_due_at
-    session.flush()
-    by_id = {c.id: c for c in coverages}
-    for inquiry in inquiries.live_inquiries(session, list(by_id)):
-        coverage = by_id[inquiry.coverage_id]
-        state = ParcelState(coverage.package_status, coverage.last_event_at, coverage.first_scan_at)
+        changes.append(
+            {
+                "id": parcel.id,
+                "package_status": after.status,
+                "last_event_at": after.last_event_at,
+                "first_scan_at": after.first_scan_at,
+                "inquiry_due_at": due.inquiry_due_at,
+                "loss_due_at": due.loss_due_at,
+            }
+        )
+    if changes:
+        session.execute(update(Coverage), changes)
+    for inquiry in inquiries.live_inquiries(session, list(states)):
+        state = states[inquiry.coverage_id]
         if moved_since(inquiry.last_event_at, state):
-            resolution = "delivered" if coverage.package_status == "delivered" else "moved"
+            resolution = "delivered" if state.status == "delivered" else "moved"
             inquiries.resolve(session, inquiry, resolution, actor, now)
     session.flush()
