@@ -45,13 +45,11 @@ def test_another_rate_card_is_selected_by_fi_rates_file(tmp_path):
     assert app.extensions["forwarder_insure"].rate_card.version == "test-9"
 
 
-def test_the_command_line_reports_a_bad_file_in_one_line(tmp_path):
-    bad = tmp_path / "rates.toml"
-    bad.write_text("version = \n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")}
-    env |= {"FI_INSTANCE_PATH": str(tmp_path), "FI_RATES_FILE": str(bad)}
+def upgrade_with(**settings: str) -> subprocess.CompletedProcess:
+    """``forwarder-insure db upgrade`` in a fresh process with only these FI_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")} | settings
     script = Path(sys.executable).parent / "forwarder-insure"
-    result = subprocess.run(  # noqa: S603
+    return subprocess.run(  # noqa: S603
         [str(script), "db", "upgrade"],
         capture_output=True,
         text=True,
@@ -59,6 +57,12 @@ def test_the_command_line_reports_a_bad_file_in_one_line(tmp_path):
         timeout=60,
         check=False,
     )
+
+
+def test_the_command_line_reports_a_bad_file_in_one_line(tmp_path):
+    bad = tmp_path / "rates.toml"
+    bad.write_text("version = \n")
+    result = upgrade_with(FI_INSTANCE_PATH=str(tmp_path), FI_RATES_FILE=str(bad))
     assert result.returncode != 0
     assert "cannot start: " in result.stderr
     assert "rates.toml" in result.stderr
@@ -66,16 +70,6 @@ def test_the_command_line_reports_a_bad_file_in_one_line(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")}
-    env |= {"FI_ENV": "production", "FI_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    script = Path(sys.executable).parent / "forwarder-insure"
-    result = subprocess.run(  # noqa: S603
-        [str(script), "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    result = upgrade_with(FI_ENV="production", FI_DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
     assert result.returncode != 0
     assert "FI_SECRET_KEY" in result.stderr
