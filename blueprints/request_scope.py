@@ -61,6 +61,9 @@ def _guard_body() -> Response | None:
         "PATH_INFO", ""
     ).startswith("/api/"):
         return None
+    if environ.get("CONTENT_TYPE", "").startswith("application/json"):
+        request.max_content_length = runtime().settings.max_json_bytes
+        return None
     mimetype = request.mimetype
     if mimetype in FORM_TYPES:
         return None
