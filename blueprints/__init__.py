@@ -10,6 +10,7 @@ from flask import Flask
 
 from blueprints import (
     certificates,
+    claims,
     coverages,
     health,
     identity,
@@ -34,6 +35,7 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         certificates,
         tracking,
         inquiries,
+        claims,
         underwriting,
         ledger,
         webhooks,

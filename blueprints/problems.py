@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -62,7 +63,7 @@ def problem(
     title: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     """A problem+json response. Without a ``code`` the type is ``about:blank`` (RFC 9457 §4.2)."""
     phrase = http.HTTPStatus(status).phrase
@@ -77,7 +78,8 @@ def problem(
         body["code"] = code
     if errors is not None:
         body["errors"] = errors
-    body.update(extra)
+    # Extension members never replace the standard ones.
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -131,7 +133,9 @@ def http_problem(error: HTTPException) -> Response:
 
 def domain_problem(error: DomainError) -> Response:
     status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(error, cls)), 422)
-    return problem(status, detail=error.detail, code=error.code, title=error.title, **error.extra)
+    return problem(
+        status, detail=error.detail, code=error.code, title=error.title, extra=error.extra
+    )
 
 
 def money_problem(error: MoneyError) -> Response:
@@ -145,7 +149,7 @@ def unexpected_problem(error: Exception) -> Response:
         500,
         detail=f"An unexpected error occurred; it was logged as {error_id}.",
         code="internal_error",
-        error_id=error_id,
+        extra={"error_id": error_id},
     )
 
 

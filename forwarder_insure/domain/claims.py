@@ -93,7 +93,7 @@ def next_status(status: ClaimStatus, step: Step) -> ClaimStatus:
         raise TransitionRefused(
             f"a {status.value} claim cannot {step.value.replace('_', ' ')}"
             + (f"; possible steps: {', '.join(allowed)}" if allowed else ""),
-            status=status.value,
+            claim_status=status.value,
             step=step.value,
         ) from None
 

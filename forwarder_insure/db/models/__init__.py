@@ -2,6 +2,7 @@
 
 from forwarder_insure.db.base import Base
 from forwarder_insure.db.models.access import ApiKey, Seller, StaffUser
+from forwarder_insure.db.models.claims import Claim, ClaimDocument, ClaimEvent
 from forwarder_insure.db.models.coverage import Coverage
 from forwarder_insure.db.models.idempotency import IdempotencyRecord
 from forwarder_insure.db.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
@@ -13,6 +14,9 @@ from forwarder_insure.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 __all__ = [
     "ApiKey",
     "Base",
+    "Claim",
+    "ClaimDocument",
+    "ClaimEvent",
     "Coverage",
     "ExchangeRate",
     "IdempotencyRecord",

@@ -1,0 +1,183 @@
+"""Claims: file, read, list, and (so far) withdraw. Submission, review and documents follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from sqlalchemy.orm import selectinload
+
+from blueprints.api_blueprint import ApiBlueprint
+from blueprints.fields import Instant, MoneySchema
+from blueprints.pagination import PageArgsSchema, page
+from blueprints.request_scope import db_session, key_holder, request_now
+from forwarder_insure.db.models import Claim
+from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, DocumentKind, Stage
+from forwarder_insure.services import claims
+from forwarder_insure.services.sellers import SELLER_ID_PATTERN
+
+blp = ApiBlueprint("claims", __name__, description="Claims on lost or damaged parcels")
+
+ACTORS = (Role.SELLER, at_least(Role.HANDLER))
+
+
+class ClaimCreateSchema(ma.Schema):
+    coverage_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in ClaimKind]))
+    amount_claimed = ma.fields.Nested(MoneySchema, required=True)
+    description = ma.fields.String(load_default=None, validate=ma.validate.Length(max=2000))
+
+
+class ReasonSchema(ma.Schema):
+    reason = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
+
+
+class ChecklistEntrySchema(ma.Schema):
+    kind = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([k.value for k in DocumentKind])
+    )
+    required = ma.fields.Boolean(required=True)
+    stage = ma.fields.String(required=True, validate=ma.validate.OneOf([s.value for s in Stage]))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["missing", "received", "rejected"])
+    )
+    document_ids = ma.fields.List(ma.fields.String(), required=True)
+
+
+class FlagSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    detail = ma.fields.String(required=True)
+
+
+class RiskSchema(ma.Schema):
+    score = ma.fields.Integer(required=True)
+    flags = ma.fields.List(ma.fields.Nested(FlagSchema), required=True)
+
+
+class TimelineEntrySchema(ma.Schema):
+    at = Instant(required=True)
+    actor = ma.fields.String(required=True)
+    event = ma.fields.String(required=True)
+    detail = ma.fields.String(allow_none=True, required=True)
+
+
+class ClaimSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    coverage_id = ma.fields.String(required=True)
+    seller_id = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in ClaimStatus])
+    )
+    amount_claimed = ma.fields.Nested(MoneySchema, required=True)
+    amount_approved = ma.fields.Nested(MoneySchema, allow_none=True, required=True)
+    description = ma.fields.String(allow_none=True, required=True)
+    checklist = ma.fields.List(ma.fields.Nested(ChecklistEntrySchema), required=True)
+    grace_deadline = Instant(allow_none=True, required=True)
+    risk = ma.fields.Nested(RiskSchema, required=True)
+    payout = ma.fields.Dict(allow_none=True, required=True)
+    timeline = ma.fields.List(ma.fields.Nested(TimelineEntrySchema), required=True)
+    created_at = Instant(required=True)
+
+    @ma.pre_dump
+    def view(self, claim: Claim, **kwargs: Any) -> _ClaimView:
+        return _ClaimView(claim)
+
+
+class _ClaimView:
+    """The claim row as the API shows it: checklist and risk computed, payout (later) grouped."""
+
+    def __init__(self, claim: Claim):
+        self._claim = claim
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._claim, name)
+
+    @property
+    def checklist(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": e.kind.value,
+                "required": e.required,
+                "stage": e.stage.value,
+                "status": e.status,
+                "document_ids": list(e.document_ids),
+            }
+            for e in claims.checklist(self._claim)
+        ]
+
+    @property
+    def risk(self) -> dict[str, Any]:
+        flags = [{"code": f["code"], "detail": f["detail"]} for f in self._claim.risk_flags]
+        return {"score": self._claim.risk_score, "flags": flags}
+
+    @property
+    def payout(self) -> None:
+        return None
+
+
+class ClaimPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ClaimSchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, required=True)
+
+
+class ClaimQueryArgsSchema(PageArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in ClaimStatus]))
+    seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
+
+
+@blp.route("/claims")
+class Claims(MethodView):
+    @blp.requires(*ACTORS)
+    @blp.idempotent
+    @blp.arguments(ClaimCreateSchema)
+    @blp.response(201, ClaimSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any]):
+        """File a claim (a draft) on a coverage; one claim in progress per coverage."""
+        return claims.file_claim(
+            db_session(),
+            key_holder().caller,
+            coverage_id=data["coverage_id"],
+            kind=ClaimKind(data["kind"]),
+            amount=data["amount_claimed"],
+            description=data["description"],
+            now=request_now(),
+        )
+
+    @blp.requires(*ACTORS)
+    @blp.arguments(ClaimQueryArgsSchema, location="query")
+    @blp.response(200, ClaimPageSchema)
+    def get(self, args: dict[str, Any]):
+        """Claims, newest first; a seller sees its own."""
+        query = claims.list_query(
+            key_holder().caller, status=args.get("status"), seller_id=args.get("seller_id")
+        ).options(selectinload(Claim.documents), selectinload(Claim.timeline))
+        return page(db_session(), query, Claim.id, args["cursor"], args["limit"])
+
+
+@blp.route("/claims/<string:claim_id>")
+class ClaimById(MethodView):
+    @blp.requires(*ACTORS)
+    @blp.response(200, ClaimSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, claim_id: str):
+        """A claim with its checklist, risk and timeline."""
+        return claims.get_claim(db_session(), key_holder().caller, claim_id)
+
+
+@blp.route("/claims/<string:claim_id>/withdraw")
+class ClaimWithdraw(MethodView):
+    @blp.requires(*ACTORS)
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, ClaimSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any], claim_id: str):
+        """Withdraw a claim that has not been paid."""
+        return claims.withdraw(
+            db_session(), key_holder().caller, claim_id, request_now(), data["reason"]
+        )

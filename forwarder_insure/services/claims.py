@@ -1,0 +1,159 @@
+"""Claims: filing, reading and moving a claim through the transition table.
+
+Every change goes through :func:`transition` (the one place that consults the table), appends a
+line to the claim's timeline and announces ``claim.<event>`` in the outbox, all in the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from forwarder_insure.db.models import Claim, ClaimEvent, Coverage
+from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.claims import (
+    CHECKLISTS,
+    ClaimKind,
+    ClaimStatus,
+    DocumentKind,
+    Stage,
+    Step,
+    check_amount_claimed,
+    next_status,
+)
+from forwarder_insure.domain.errors import Conflict
+from forwarder_insure.domain.ids import new_id
+from forwarder_insure.domain.money import Money
+from forwarder_insure.services.events import emit
+from forwarder_insure.services.scope import get_visible, list_visible
+
+
+@dataclass(frozen=True)
+class ChecklistEntry:
+    kind: DocumentKind
+    required: bool
+    stage: Stage
+    status: str  # missing, received, rejected
+    document_ids: tuple[str, ...]
+
+
+def file_claim(
+    session: Session,
+    caller: Caller,
+    *,
+    coverage_id: str,
+    kind: ClaimKind,
+    amount: Money,
+    description: str | None,
+    now: datetime,
+) -> Claim:
+    """Open a draft claim on a live coverage (one claim in progress per coverage)."""
+    coverage = get_visible(session, Coverage, coverage_id, caller, "coverage")
+    if coverage.status != "active":
+        raise Conflict("a voided coverage cannot be claimed on", code="coverage_voided")
+    check_amount_claimed(amount, coverage.insured_value)
+    claim = Claim(
+        id=new_id("clm"),
+        coverage_id=coverage.id,
+        seller_id=coverage.seller_id,
+        kind=kind.value,
+        status=ClaimStatus.DRAFT.value,
+        currency=amount.currency,
+        amount_claimed_minor=amount.minor,
+        description=description,
+        risk_score=0,
+        risk_flags=[],
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(claim)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "this coverage already has a claim in progress", code="claim_already_open"
+        ) from None
+    log(session, claim, caller, "filed", f"{kind.value} claim for {amount}", now)
+    return claim
+
+
+def get_claim(session: Session, caller: Caller, claim_id: str) -> Claim:
+    return get_visible(session, Claim, claim_id, caller, "claim")
+
+
+def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:
+    """Claims the caller may see (a seller: its own), newest first."""
+    return list_visible(Claim, caller, status=status, seller_id=seller_id)
+
+
+def transition(
+    session: Session, claim: Claim, step: Step, caller: Caller, now: datetime, detail: str | None
+) -> ClaimStatus:
+    """Move ``claim`` by ``step`` (409 if the table does not allow it), logged and announced."""
+    new = next_status(ClaimStatus(claim.status), step)
+    claim.status = new.value
+    log(session, claim, caller, new.value, detail, now)
+    return new
+
+
+def withdraw(
+    session: Session, caller: Caller, claim_id: str, now: datetime, reason: str | None
+) -> Claim:
+    claim = get_claim(session, caller, claim_id)
+    transition(session, claim, Step.WITHDRAW, caller, now, reason)
+    session.flush()
+    return claim
+
+
+def log(
+    session: Session, claim: Claim, actor: Caller, event: str, detail: str | None, now: datetime
+) -> None:
+    """A timeline line and the matching ``claim.<event>`` outbox event."""
+    session.add(
+        ClaimEvent(claim_id=claim.id, at=now, actor=actor.actor, event=event, detail=detail)
+    )
+    emit(
+        session,
+        f"claim.{event}",
+        subject_type="claim",
+        subject_id=claim.id,
+        seller_id=claim.seller_id,
+        data={
+            "claim_id": claim.id,
+            "coverage_id": claim.coverage_id,
+            "status": claim.status,
+            "kind": claim.kind,
+            "amount_claimed": {
+                "amount": claim.amount_claimed.amount_text,
+                "currency": claim.currency,
+            },
+        },
+        actor=actor,
+        now=now,
+    )
+    session.flush()
+
+
+def checklist(claim: Claim) -> list[ChecklistEntry]:
+    """The claim's checklist with what has been received, rejected or is still missing."""
+    entries = []
+    for item in CHECKLISTS[ClaimKind(claim.kind)]:
+        documents = [d for d in claim.documents if d.kind == item.kind.value]
+        received = [d.id for d in documents if d.status == "received"]
+        rejected = [d.id for d in documents if d.status == "rejected"]
+        status = "received" if received else ("rejected" if rejected else "missing")
+        entries.append(
+            ChecklistEntry(
+                kind=item.kind,
+                required=True,
+                stage=item.stage,
+                status=status,
+                document_ids=tuple(received or rejected),
+            )
+        )
+    return entries
