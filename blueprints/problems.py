@@ -22,12 +22,15 @@ from werkzeug.exceptions import HTTPException
 from forwarder_insure.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.money import MoneyError
+from forwarder_insure.storage.base import TooLarge, UnsupportedType
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
 
 #: The one mapping from domain error classes to HTTP statuses.
 DOMAIN_STATUS: dict[type[DomainError], int] = {
+    TooLarge: 413,
+    UnsupportedType: 415,
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
