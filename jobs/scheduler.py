@@ -58,5 +58,6 @@ def build_scheduler(runtime: Runtime, *, background: bool) -> BaseScheduler:
 def run_scheduled(runtime: Runtime, job_id: str) -> dict:
     """One scheduled run, as of the runtime's clock; its summary is logged."""
     summary = run_job(runtime.database, job_id, runtime.clock.now())
-    log.info("job %s: %s", job_id, summary)
+    did_something = any(isinstance(v, int) and v for v in summary.values())
+    log.log(logging.INFO if did_something else logging.DEBUG, "job %s: %s", job_id, summary)
     return summary
