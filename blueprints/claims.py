@@ -5,17 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import g
 from flask.views import MethodView
+from flask_smorest.fields import Upload
 from sqlalchemy.orm import selectinload
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import Instant, MoneySchema
 from blueprints.pagination import PageArgsSchema, page
-from blueprints.request_scope import db_session, key_holder, request_now
+from blueprints.request_scope import (
+    after_this_request_ends,
+    db_session,
+    key_holder,
+    request_now,
+    runtime,
+)
 from forwarder_insure.db.models import Claim
 from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, DocumentKind, Stage
-from forwarder_insure.services import claims
+from forwarder_insure.services import claim_documents, claims
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("claims", __name__, description="Claims on lost or damaged parcels")
@@ -28,6 +36,11 @@ class ClaimCreateSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in ClaimKind]))
     amount_claimed = ma.fields.Nested(MoneySchema, required=True)
     description = ma.fields.String(load_default=None, validate=ma.validate.Length(max=2000))
+    invoice_amount = ma.fields.Nested(
+        MoneySchema,
+        load_default=None,
+        metadata={"description": "The invoice total of the goods (compared by screening)"},
+    )
 
 
 class ReasonSchema(ma.Schema):
@@ -146,6 +159,7 @@ class Claims(MethodView):
             amount=data["amount_claimed"],
             description=data["description"],
             now=request_now(),
+            invoice_amount=data["invoice_amount"],
         )
 
     @blp.requires(*ACTORS)
@@ -180,4 +194,77 @@ class ClaimWithdraw(MethodView):
         """Withdraw a claim that has not been paid."""
         return claims.withdraw(
             db_session(), key_holder().caller, claim_id, request_now(), data["reason"]
+        )
+
+
+class DocumentFormSchema(ma.Schema):
+    kind = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([k.value for k in DocumentKind])
+    )
+
+
+class DocumentFileSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "PDF, PNG, JPEG, WebP or HEIC"})
+
+
+class DocumentSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    filename = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True)
+    uploaded_at = Instant(required=True)
+
+
+def _delete_if_request_fails(cleanup) -> None:
+    """Remove a stored file again when the request that stored it does not commit."""
+    after_this_request_ends(lambda: None if g.get("request_committed") else cleanup())
+
+
+@blp.route("/claims/<string:claim_id>/documents")
+class ClaimDocuments(MethodView):
+    @blp.requires(*ACTORS)
+    @blp.arguments(DocumentFormSchema, location="form")
+    @blp.arguments(DocumentFileSchema, location="files")
+    @blp.response(201, DocumentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, form: dict[str, Any], files: dict[str, Any], claim_id: str):
+        """Upload one evidence file (multipart: ``kind`` and ``file``).
+
+        The bytes decide the type (PDF, PNG, JPEG, WebP, HEIC; anything else 415), the size is
+        limited (413), and the file is hashed (SHA-256) and stored under a generated key.
+        """
+        upload = files["file"]
+        return claim_documents.add_document(
+            db_session(),
+            runtime().documents,
+            key_holder().caller,
+            claim_id,
+            kind=DocumentKind(form["kind"]),
+            stream=upload.stream,
+            declared_name=upload.filename,
+            now=request_now(),
+            on_failure=_delete_if_request_fails,
+        )
+
+
+@blp.route("/claims/<string:claim_id>/submit")
+class ClaimSubmit(MethodView):
+    @blp.requires(*ACTORS)
+    @blp.response(200, ClaimSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, claim_id: str):
+        """Submit once the submission documents are in (409 names what is missing).
+
+        Starts the grace period for the slow documents and screens the claim; a small claim
+        with no flag is approved at once.
+        """
+        return claims.submit(
+            db_session(), key_holder().caller, claim_id, runtime().claim_rules, request_now()
         )

@@ -85,6 +85,7 @@ def _finish_transaction(response: Response) -> Response:
     try:
         if response.status_code < 400:
             session.commit()
+            g.request_committed = True
         else:
             session.rollback()
     except Exception:

@@ -20,6 +20,7 @@ from pathlib import Path
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_RATES_FILE = CONFIG_DIR / "rates" / "default.toml"
 DEFAULT_CARRIERS_FILE = CONFIG_DIR / "carriers.toml"
+DEFAULT_CLAIMS_FILE = CONFIG_DIR / "claims.toml"
 
 #: A secret key shorter than this is refused in production.
 MIN_SECRET_KEY_LENGTH = 32
@@ -41,6 +42,7 @@ class Settings:
     s3_endpoint_url: str | None
     rates_file: Path
     carriers_file: Path = DEFAULT_CARRIERS_FILE
+    claims_file: Path = DEFAULT_CLAIMS_FILE
     #: Keys that sign quote tokens, as (key id, secret); the first signs, all verify. Rotate by
     #: putting a new key first and dropping the old one after the quote lifetime has passed.
     quote_signing_keys: tuple[tuple[str, str], ...] = ()
@@ -135,6 +137,7 @@ class BaseConfig:
             s3_endpoint_url=env.get("FI_S3_ENDPOINT_URL") or None,
             rates_file=Path(env.get("FI_RATES_FILE") or DEFAULT_RATES_FILE),
             carriers_file=Path(env.get("FI_CARRIERS_FILE") or DEFAULT_CARRIERS_FILE),
+            claims_file=Path(env.get("FI_CLAIMS_FILE") or DEFAULT_CLAIMS_FILE),
             quote_signing_keys=_signing_keys(env.get("FI_QUOTE_SIGNING_KEYS"), secret_key),
             public_url=(env.get("FI_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
             api_key_cache_seconds=self.api_key_cache_seconds,

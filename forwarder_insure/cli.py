@@ -241,7 +241,7 @@ def _make_app() -> Flask:
 
     try:
         return create_app()
-    except (SettingsError, ConfigFileError) as exc:
+    except (SettingsError, ConfigFileError, ValueError) as exc:
         raise click.ClickException(f"cannot start: {exc}") from None
 
 

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from config.settings import Settings
 from forwarder_insure.db.session import Database
 from forwarder_insure.domain.carriers import CarrierProfiles, load_carrier_profiles
+from forwarder_insure.domain.claim_rules import ClaimRules, load_claim_rules
 from forwarder_insure.domain.clock import Clock
 from forwarder_insure.domain.rate_card import RateCard, load_rate_card
 from forwarder_insure.services.credentials import KeyCache
 from forwarder_insure.services.quote_tokens import QuoteSigner
 from forwarder_insure.services.quoting import QuoteDesk
 from forwarder_insure.services.underwriters import UnderwriterCache, loader
+from forwarder_insure.storage import DocumentStore, open_store
 
 EXTENSION_KEY = "forwarder_insure"
 
@@ -33,6 +35,8 @@ class Runtime:
     underwriters: UnderwriterCache
     api_keys: KeyCache
     quotes: QuoteDesk
+    documents: DocumentStore
+    claim_rules: ClaimRules
 
     @classmethod
     def build(cls, settings: Settings, database: Database, clock: Clock) -> Runtime:
@@ -52,4 +56,10 @@ class Runtime:
             underwriters=underwriters,
             api_keys=KeyCache(settings.api_key_cache_seconds, clock),
             quotes=QuoteDesk(card, carriers, signer, underwriters.current),
+            documents=open_store(
+                settings.storage_url,
+                s3_endpoint_url=settings.s3_endpoint_url,
+                max_bytes=settings.max_upload_bytes,
+            ),
+            claim_rules=load_claim_rules(settings.claims_file),
         )

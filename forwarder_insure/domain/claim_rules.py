@@ -23,6 +23,7 @@ class ScreeningThresholds:
     max_claims_in_window: int
     max_claim_rate: Decimal
     review_score: int
+    min_coverages_for_rate: int = 20
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def parse_claim_rules(data: dict[str, Any], source: str) -> ClaimRules:
             max_claims_in_window=screening.integer("max_claims_in_window", minimum=1),
             max_claim_rate=rate,
             review_score=screening.integer("review_score", minimum=1),
+            min_coverages_for_rate=screening.integer("min_coverages_for_rate", 20, minimum=1),
         ),
         fast_track=fast_track,
         four_eyes=four_eyes,

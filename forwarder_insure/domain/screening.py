@@ -33,6 +33,7 @@ class ClaimFacts:
     declared_value: Money
     #: The invoice amount the seller stated with its value proof, if any.
     invoice_amount: Money | None
+    #: When the claim was submitted (screening runs then).
     filed_at: datetime
     bound_at: datetime
     first_scan_at: datetime | None
@@ -149,7 +150,7 @@ def seller_claim_frequency(facts: ClaimFacts, limits: ScreeningThresholds) -> Fl
 
 
 def seller_claim_rate(facts: ClaimFacts, limits: ScreeningThresholds) -> Flag | None:
-    if facts.seller_coverages_in_window == 0:
+    if facts.seller_coverages_in_window < limits.min_coverages_for_rate:
         return None
     rate = Decimal(facts.seller_claims_in_window) / Decimal(facts.seller_coverages_in_window)
     if rate > limits.max_claim_rate:

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, ClaimEvent, Coverage
-from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.access import SYSTEM, Caller
+from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import (
     CHECKLISTS,
     ClaimKind,
@@ -24,11 +25,13 @@ from forwarder_insure.domain.claims import (
     Stage,
     Step,
     check_amount_claimed,
+    missing,
     next_status,
 )
-from forwarder_insure.domain.errors import Conflict
+from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.money import Money
+from forwarder_insure.services.claim_screening import screen_claim
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.scope import get_visible, list_visible
 
@@ -51,12 +54,15 @@ def file_claim(
     amount: Money,
     description: str | None,
     now: datetime,
+    invoice_amount: Money | None = None,
 ) -> Claim:
     """Open a draft claim on a live coverage (one claim in progress per coverage)."""
     coverage = get_visible(session, Coverage, coverage_id, caller, "coverage")
     if coverage.status != "active":
         raise Conflict("a voided coverage cannot be claimed on", code="coverage_voided")
     check_amount_claimed(amount, coverage.insured_value)
+    if invoice_amount is not None and invoice_amount.currency != amount.currency:
+        raise Invalid("state the invoice amount in the claim's currency", code="claim_currency")
     claim = Claim(
         id=new_id("clm"),
         coverage_id=coverage.id,
@@ -65,6 +71,7 @@ def file_claim(
         status=ClaimStatus.DRAFT.value,
         currency=amount.currency,
         amount_claimed_minor=amount.minor,
+        invoice_amount_minor=invoice_amount.minor if invoice_amount else None,
         description=description,
         risk_score=0,
         risk_flags=[],
@@ -99,6 +106,39 @@ def transition(
     claim.status = new.value
     log(session, claim, caller, new.value, detail, now)
     return new
+
+
+def submit(
+    session: Session, caller: Caller, claim_id: str, rules: ClaimRules, now: datetime
+) -> Claim:
+    """Submit once the submission documents are in; the grace documents may follow.
+
+    The claim is screened; a small claim with no flag is approved at once (fast track).
+    """
+    claim = get_claim(session, caller, claim_id)
+    next_status(ClaimStatus(claim.status), Step.SUBMIT)  # refuse early, before anything changes
+    received = [DocumentKind(d.kind) for d in claim.documents if d.status == "received"]
+    lacking = missing(ClaimKind(claim.kind), received, Stage.SUBMISSION)
+    if lacking:
+        raise Conflict(
+            f"documents still missing for submission: {', '.join(k.value for k in lacking)}",
+            code="documents_missing",
+            missing=[k.value for k in lacking],
+        )
+    first_submission = claim.submitted_at is None
+    transition(session, claim, Step.SUBMIT, caller, now, None)
+    if first_submission:
+        claim.submitted_at = now
+        claim.grace_deadline = now + rules.grace_period
+    result = screen_claim(session, claim, rules, now)
+    if result.flags:
+        log(session, claim, caller, "flagged", "; ".join(f.code for f in result.flags), now)
+    elif rules.fast_track_allows(claim.amount_claimed):
+        claim.amount_approved_minor = claim.amount_claimed_minor
+        claim.decided_at = now
+        transition(session, claim, Step.APPROVE, SYSTEM, now, "fast track: small claim, no flag")
+    session.flush()
+    return claim
 
 
 def withdraw(

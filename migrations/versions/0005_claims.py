@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("amount_claimed_minor", sa.BigInteger(), nullable=False),
         sa.Column("amount_approved_minor", sa.BigInteger(), nullable=True),
+        sa.Column("invoice_amount_minor", sa.BigInteger(), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("submitted_at", TIMESTAMP, nullable=True),
         sa.Column("grace_deadline", TIMESTAMP, nullable=True),

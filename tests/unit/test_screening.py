@@ -103,3 +103,10 @@ def test_reasons_name_the_figures():
 
 def test_a_seller_with_no_parcels_in_the_window_has_no_rate():
     assert codes(replace(CLEAN, seller_claims_in_window=1, seller_coverages_in_window=0)) == []
+
+
+def test_a_seller_with_few_parcels_is_not_judged_by_its_claim_rate():
+    assert codes(replace(CLEAN, seller_claims_in_window=2, seller_coverages_in_window=19)) == []
+    assert codes(replace(CLEAN, seller_claims_in_window=2, seller_coverages_in_window=20)) == [
+        "seller_claim_rate"
+    ]

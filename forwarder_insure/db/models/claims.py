@@ -45,6 +45,8 @@ class Claim(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_claimed_minor: Mapped[int] = mapped_column(BigInteger)
     amount_approved_minor: Mapped[int | None] = mapped_column(BigInteger)
+    #: The invoice total the seller states (screening compares the claim with it).
+    invoice_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     description: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None]
     grace_deadline: Mapped[datetime | None]
@@ -63,6 +65,12 @@ class Claim(Base):
     @property
     def amount_claimed(self) -> Money:
         return Money.from_minor(self.amount_claimed_minor, self.currency)
+
+    @property
+    def invoice_amount(self) -> Money | None:
+        if self.invoice_amount_minor is None:
+            return None
+        return Money.from_minor(self.invoice_amount_minor, self.currency)
 
     @property
     def amount_approved(self) -> Money | None:

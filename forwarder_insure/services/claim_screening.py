@@ -1,0 +1,80 @@
+"""Gathering the facts screening looks at, from the claim, its coverage and the seller's history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forwarder_insure.db.models import Claim, ClaimDocument, Coverage, Inquiry
+from forwarder_insure.domain.claim_rules import ClaimRules
+from forwarder_insure.domain.screening import ClaimFacts, Screening, screen
+
+
+def screen_claim(session: Session, claim: Claim, rules: ClaimRules, now: datetime) -> Screening:
+    """Screen ``claim`` now and store the score and flags on it."""
+    result = screen(facts_for(session, claim, rules, now), rules.screening)
+    claim.risk_score = result.score
+    claim.risk_flags = [
+        {"code": f.code, "detail": f.detail, "weight": f.weight} for f in result.flags
+    ]
+    return result
+
+
+def facts_for(session: Session, claim: Claim, rules: ClaimRules, now: datetime) -> ClaimFacts:
+    coverage = session.get(Coverage, claim.coverage_id)
+    window_start = now - rules.screening.window
+    return ClaimFacts(
+        kind=claim.kind,
+        amount_claimed=claim.amount_claimed,
+        declared_value=coverage.declared_value,
+        invoice_amount=claim.invoice_amount,
+        filed_at=now,
+        bound_at=coverage.bound_at,
+        first_scan_at=coverage.first_scan_at,
+        last_event_at=coverage.last_event_at,
+        delivered=coverage.package_status == "delivered",
+        silent_period=timedelta(days=coverage.silent_period_days),
+        inquiry_opened_before_binding=_earlier_inquiry(session, coverage),
+        reused_evidence=_reused_evidence(session, claim),
+        seller_claims_in_window=session.execute(
+            select(func.count())
+            .select_from(Claim)
+            .where(Claim.seller_id == claim.seller_id, Claim.created_at >= window_start)
+        ).scalar_one(),
+        seller_coverages_in_window=session.execute(
+            select(func.count())
+            .select_from(Coverage)
+            .where(Coverage.seller_id == claim.seller_id, Coverage.bound_at >= window_start)
+        ).scalar_one(),
+    )
+
+
+def _earlier_inquiry(session: Session, coverage: Coverage) -> datetime | None:
+    """An inquiry on the same parcel (an earlier, voided coverage) opened before this binding."""
+    if not coverage.tracking_number:
+        return None
+    return session.execute(
+        select(func.min(Inquiry.opened_at))
+        .join(Coverage, Coverage.id == Inquiry.coverage_id)
+        .where(
+            Coverage.carrier == coverage.carrier,
+            Coverage.tracking_number == coverage.tracking_number,
+            Inquiry.opened_at < coverage.bound_at,
+        )
+    ).scalar_one()
+
+
+def _reused_evidence(session: Session, claim: Claim) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """This claim's files whose exact bytes (SHA-256) were also filed on other claims."""
+    mine = select(ClaimDocument.sha256).where(ClaimDocument.claim_id == claim.id)
+    rows = session.execute(
+        select(ClaimDocument.sha256, ClaimDocument.claim_id)
+        .where(ClaimDocument.sha256.in_(mine), ClaimDocument.claim_id != claim.id)
+        .order_by(ClaimDocument.sha256, ClaimDocument.claim_id)
+    ).all()
+    others: dict[str, list[str]] = {}
+    for sha256, claim_id in rows:
+        others.setdefault(sha256, []).append(claim_id)
+    return tuple((sha, tuple(dict.fromkeys(ids))) for sha, ids in others.items())

@@ -1,0 +1,202 @@
+"""Evidence uploads and submission: the bytes decide, the checklist fills, screening runs."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+from forwarder_insure.domain.access import Role
+from tests.fixtures.app import KeyedClient, build_app, issue_key
+from tests.fixtures.insurance import add_underwriter, bound
+from tests.storage.test_local_store import TINY_JPEG, pdf_bytes, png_bytes
+
+
+def file_claim(client, coverage_id: str, amount: str = "200.00", kind: str = "lost", **extra):
+    response = client.post(
+        "/api/v1/claims",
+        json={
+            "coverage_id": coverage_id,
+            "kind": kind,
+            "amount_claimed": {"amount": amount, "currency": "USD"},
+        }
+        | extra,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def upload(
+    client,
+    claim_id: str,
+    kind: str,
+    data: bytes,
+    name: str = "evidence.pdf",
+    content_type="application/pdf",
+):
+    return client.post(
+        f"/api/v1/claims/{claim_id}/documents",
+        data={"kind": kind, "file": (io.BytesIO(data), name, content_type)},
+        content_type="multipart/form-data",
+    )
+
+
+def stored_files(app) -> list[Path]:
+    root = app.extensions["forwarder_insure"].settings.instance_path / "documents"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def ready_claim(
+    seller, handler, number: str, amount: str = "200.00", invoice: bytes | None = None, **extra
+) -> dict:
+    """A lost-parcel claim with its submission documents in."""
+    claim = file_claim(seller, bound(seller, number)["id"], amount=amount, **extra)
+    assert upload(seller, claim["id"], "value_proof", invoice or pdf_bytes()).status_code == 201
+    for kind in ("delivery_record", "delivery_certificate"):
+        # Each file must differ: identical bytes on two claims would be flagged as reused.
+        assert (
+            upload(handler, claim["id"], kind, png_bytes(len(kind) + len(number))).status_code
+            == 201
+        )
+    return claim
+
+
+def test_an_upload_is_typed_by_its_bytes_hashed_and_listed(app, as_role, underwriter):
+    seller = as_role(Role.SELLER)
+    claim = file_claim(seller, bound(seller, "DOC-1")["id"])
+    response = upload(
+        seller,
+        claim["id"],
+        "value_proof",
+        TINY_JPEG,
+        name="../../etc/invoice.pdf",
+        content_type="application/pdf",
+    )
+    assert response.status_code == 201, response.get_json()
+    document = response.get_json()
+    assert document["content_type"] == "image/jpeg"
+    assert document["filename"] == "invoice.pdf"
+    assert document["size"] == len(TINY_JPEG)
+    import hashlib
+
+    assert document["sha256"] == hashlib.sha256(TINY_JPEG).hexdigest()
+    entry = next(
+        c
+        for c in seller.get(f"/api/v1/claims/{claim['id']}").get_json()["checklist"]
+        if c["kind"] == "value_proof"
+    )
+    assert entry == {**entry, "status": "received", "document_ids": [document["id"]]}
+    assert len(stored_files(app)) == 1
+
+
+def test_bad_files_are_refused_and_nothing_is_kept(app, as_role, underwriter):
+    seller = as_role(Role.SELLER)
+    claim = file_claim(seller, bound(seller, "DOC-2")["id"])
+    executable = b"\x7fELF\x02\x01\x01" + bytes(200)
+    assert (
+        upload(seller, claim["id"], "value_proof", executable, name="invoice.pdf").status_code
+        == 415
+    )
+    assert (
+        upload(seller, claim["id"], "value_proof", b"%PDF-1.7\n" + b"garbage" * 50).status_code
+        == 415
+    )
+    empty = upload(seller, claim["id"], "value_proof", b"")
+    assert empty.status_code == 422
+    assert (
+        upload(seller, claim["id"], "damage_photos", png_bytes()).status_code == 422
+    )  # lost claim
+    assert upload(seller, claim["id"], "carrier_loss_letter", pdf_bytes()).status_code == 403
+    assert stored_files(app) == []
+    checklist = seller.get(f"/api/v1/claims/{claim['id']}").get_json()["checklist"]
+    assert {c["status"] for c in checklist} == {"missing"}
+
+
+def test_a_file_over_the_limit_is_413_and_one_at_the_limit_is_taken(settings, clock, database):
+    limit = 4096  # a small limit keeps the test light; the mechanism is the same at 20 MiB
+    app = build_app(settings.with_overrides(max_upload_bytes=limit), clock, database)
+    add_underwriter(app)
+    seller = KeyedClient(
+        app.test_client(), issue_key(app, Role.SELLER, "S-1001"), Role.SELLER, "S-1001"
+    )
+    claim = file_claim(seller, bound(seller, "DOC-3")["id"])
+    base = len(png_bytes(0))  # a comment chunk adds 20 bytes of framing to its text
+    at_limit, over = png_bytes(limit - base - 20), png_bytes(limit - base - 19)
+    assert (len(at_limit), len(over)) == (limit, limit + 1)
+    assert upload(seller, claim["id"], "value_proof", over, name="big.png").status_code == 413
+    assert stored_files(app) == []
+    assert upload(seller, claim["id"], "value_proof", at_limit, name="ok.png").status_code == 201
+
+
+def test_submission_needs_the_submission_documents(as_role, underwriter):
+    seller = as_role(Role.SELLER)
+    claim = file_claim(seller, bound(seller, "DOC-4")["id"])
+    upload(seller, claim["id"], "value_proof", pdf_bytes())
+    refused = seller.post(f"/api/v1/claims/{claim['id']}/submit")
+    assert refused.status_code == 409
+    assert refused.get_json()["missing"] == ["delivery_record", "delivery_certificate"]
+    assert seller.get(f"/api/v1/claims/{claim['id']}").get_json()["status"] == "draft"
+
+
+def test_submitting_starts_the_grace_period_and_screens(as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    claim = ready_claim(seller, handler, "DOC-5", amount="200.00")
+    clock.advance(days=20)
+    submitted = seller.post(f"/api/v1/claims/{claim['id']}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    body = submitted.get_json()
+    assert body["status"] == "submitted"
+    assert body["grace_deadline"] == "2027-01-10T10:00:00Z"  # submitted 2026-12-11, +30 days
+    assert body["risk"] == {"score": 0, "flags": []}
+
+
+def test_a_small_clean_claim_is_approved_at_once(as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    claim = ready_claim(seller, handler, "DOC-6", amount="80.00")
+    clock.advance(days=20)
+    body = seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()
+    assert body["status"] == "approved"
+    assert body["amount_approved"] == {"amount": "80.00", "currency": "USD"}
+    assert [t["event"] for t in body["timeline"]][-2:] == ["submitted", "approved"]
+
+
+def test_a_flagged_small_claim_waits_for_a_person(as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    claim = ready_claim(
+        seller,
+        handler,
+        "DOC-7",
+        amount="80.00",
+        invoice_amount={"amount": "60.00", "currency": "USD"},
+    )
+    clock.advance(days=3)  # lost claimed before the silent period has passed
+    body = seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()
+    assert body["status"] == "submitted"
+    codes = {f["code"] for f in body["risk"]["flags"]}
+    assert codes == {"amount_above_invoice", "claimed_before_silent_period"}
+    assert body["risk"]["score"] == 50
+
+
+def test_evidence_reused_from_another_claim_is_flagged(as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    invoice = pdf_bytes()
+    first = ready_claim(seller, handler, "DOC-8", invoice=invoice)
+    second = file_claim(seller, bound(seller, "DOC-9")["id"])
+    upload(seller, second["id"], "value_proof", invoice)  # the very same invoice file
+    for kind in ("delivery_record", "delivery_certificate"):
+        upload(handler, second["id"], kind, png_bytes(100 + len(kind)))
+    clock.advance(days=20)
+    body = seller.post(f"/api/v1/claims/{second['id']}/submit").get_json()
+    [flag] = body["risk"]["flags"]
+    assert flag["code"] == "evidence_reused"
+    assert first["id"] in flag["detail"]
+
+
+def test_another_sellers_claim_takes_no_upload(as_role, underwriter):
+    theirs = as_role(Role.SELLER, "S-2002")
+    claim = file_claim(theirs, bound(theirs, "DOC-10")["id"])
+    assert (
+        upload(as_role(Role.SELLER, "S-1001"), claim["id"], "value_proof", pdf_bytes()).status_code
+        == 404
+    )
