@@ -268,3 +268,78 @@ class ClaimSubmit(MethodView):
         return claims.submit(
             db_session(), key_holder().caller, claim_id, runtime().claim_rules, request_now()
         )
+
+
+class RequestDocumentsSchema(ma.Schema):
+    kinds = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf([k.value for k in DocumentKind])),
+        required=True,
+        validate=ma.validate.Length(min=1, max=6),
+    )
+    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
+
+
+class ApproveSchema(ma.Schema):
+    amount = ma.fields.Nested(MoneySchema, required=True)
+    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
+
+
+class DenySchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000))
+
+
+STAFF = at_least(Role.HANDLER)
+
+
+@blp.route("/claims/<string:claim_id>/request-documents")
+class ClaimRequestDocuments(MethodView):
+    @blp.requires(STAFF)
+    @blp.arguments(RequestDocumentsSchema)
+    @blp.response(200, ClaimSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any], claim_id: str):
+        """Ask the seller for more documents (the claim goes to needs_info)."""
+        return claims.request_documents(
+            db_session(),
+            key_holder().caller,
+            claim_id,
+            [DocumentKind(k) for k in data["kinds"]],
+            data["note"],
+            request_now(),
+        )
+
+
+@blp.route("/claims/<string:claim_id>/approve")
+class ClaimApprove(MethodView):
+    @blp.requires(STAFF)
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, ClaimSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any], claim_id: str):
+        """Approve an amount (at most insured value less deductible; a supervisor above the
+        four-eyes limit, else 403)."""
+        return claims.approve(
+            db_session(),
+            key_holder().caller,
+            claim_id,
+            data["amount"],
+            data["note"],
+            runtime().claim_rules,
+            request_now(),
+        )
+
+
+@blp.route("/claims/<string:claim_id>/deny")
+class ClaimDeny(MethodView):
+    @blp.requires(STAFF)
+    @blp.arguments(DenySchema)
+    @blp.response(200, ClaimSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any], claim_id: str):
+        """Deny with a reason the seller will read."""
+        return claims.deny(
+            db_session(), key_holder().caller, claim_id, data["reason"], request_now()
+        )

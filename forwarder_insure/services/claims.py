@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, ClaimEvent, Coverage
-from forwarder_insure.domain.access import SYSTEM, Caller
+from forwarder_insure.domain.access import SYSTEM, Caller, Role, at_least
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import (
     CHECKLISTS,
@@ -24,11 +24,13 @@ from forwarder_insure.domain.claims import (
     DocumentKind,
     Stage,
     Step,
+    check_amount_approved,
     check_amount_claimed,
+    checklist_item,
     missing,
     next_status,
 )
-from forwarder_insure.domain.errors import Conflict, Invalid
+from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.money import Money
 from forwarder_insure.services.claim_screening import screen_claim
@@ -137,6 +139,60 @@ def submit(
         claim.amount_approved_minor = claim.amount_claimed_minor
         claim.decided_at = now
         transition(session, claim, Step.APPROVE, SYSTEM, now, "fast track: small claim, no flag")
+    session.flush()
+    return claim
+
+
+def request_documents(
+    session: Session,
+    caller: Caller,
+    claim_id: str,
+    kinds: list[DocumentKind],
+    note: str | None,
+    now: datetime,
+) -> Claim:
+    """Ask the seller for more (the claim waits in needs_info until it is submitted again)."""
+    claim = get_claim(session, caller, claim_id)
+    for kind in kinds:
+        checklist_item(ClaimKind(claim.kind), kind)
+    wanted = ", ".join(k.value for k in kinds)
+    transition(
+        session, claim, Step.REQUEST_DOCUMENTS, caller, now, f"{wanted}. {note or ''}".strip()
+    )
+    session.flush()
+    return claim
+
+
+def approve(
+    session: Session,
+    caller: Caller,
+    claim_id: str,
+    amount: Money,
+    note: str | None,
+    rules: ClaimRules,
+    now: datetime,
+) -> Claim:
+    """Approve an amount (at most insured value less deductible); above the four-eyes limit
+    only a supervisor (or admin) may."""
+    claim = get_claim(session, caller, claim_id)
+    next_status(ClaimStatus(claim.status), Step.APPROVE)
+    coverage = session.get(Coverage, claim.coverage_id)
+    check_amount_approved(amount, coverage.insured_value, coverage.deductible)
+    if rules.needs_supervisor(amount) and caller.role not in at_least(Role.SUPERVISOR):
+        raise Forbidden(
+            f"approving {amount} needs a supervisor (four-eyes limit)", code="four_eyes_required"
+        )
+    claim.amount_approved_minor = amount.minor
+    claim.decided_at = now
+    transition(session, claim, Step.APPROVE, caller, now, f"{amount}. {note or ''}".strip())
+    session.flush()
+    return claim
+
+
+def deny(session: Session, caller: Caller, claim_id: str, reason: str, now: datetime) -> Claim:
+    claim = get_claim(session, caller, claim_id)
+    claim.decided_at = now
+    transition(session, claim, Step.DENY, caller, now, reason)
     session.flush()
     return claim
 

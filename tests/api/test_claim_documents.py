@@ -200,3 +200,84 @@ def test_another_sellers_claim_takes_no_upload(as_role, underwriter):
         upload(as_role(Role.SELLER, "S-1001"), claim["id"], "value_proof", pdf_bytes()).status_code
         == 404
     )
+
+
+def submitted_claim(seller, handler, clock, number: str, amount: str = "200.00") -> dict:
+    claim = ready_claim(seller, handler, number, amount=amount)
+    clock.advance(days=20)
+    body = seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()
+    assert body["status"] == "submitted", body
+    return body
+
+
+def test_review_request_documents_then_approve(as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    claim = submitted_claim(seller, handler, clock, "REV-1")
+    asked = handler.post(
+        f"/api/v1/claims/{claim['id']}/request-documents",
+        json={"kinds": ["dispute_screenshot"], "note": "Please add the buyer's refund request"},
+    )
+    assert asked.get_json()["status"] == "needs_info"
+    assert seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()["status"] == "submitted"
+    too_much = handler.post(
+        f"/api/v1/claims/{claim['id']}/approve",
+        json={"amount": {"amount": "250.01", "currency": "USD"}},
+    )
+    assert too_much.status_code == 422
+    assert too_much.get_json()["code"] == "approval_above_maximum"
+    approved = handler.post(
+        f"/api/v1/claims/{claim['id']}/approve",
+        json={"amount": {"amount": "190.00", "currency": "USD"}, "note": "ok"},
+    )
+    assert approved.status_code == 200
+    assert approved.get_json()["status"] == "approved"
+    assert approved.get_json()["amount_approved"] == {"amount": "190.00", "currency": "USD"}
+    again = handler.post(f"/api/v1/claims/{claim['id']}/deny", json={"reason": "changed my mind"})
+    assert again.status_code == 200  # denial is still possible before any payout
+
+
+def test_above_the_four_eyes_limit_a_handler_may_not_approve(app, as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    coverage = bound(seller, "REV-2", declared_value={"amount": "5000.00", "currency": "USD"})
+    claim = file_claim(seller, coverage["id"], amount="1500.00")
+    upload(seller, claim["id"], "value_proof", pdf_bytes())
+    for kind in ("delivery_record", "delivery_certificate"):
+        upload(handler, claim["id"], kind, png_bytes(200 + len(kind)))
+    clock.advance(days=20)
+    seller.post(f"/api/v1/claims/{claim['id']}/submit")
+    amount = {"amount": "1500.00", "currency": "USD"}
+    refused = handler.post(f"/api/v1/claims/{claim['id']}/approve", json={"amount": amount})
+    assert refused.status_code == 403
+    assert refused.get_json()["code"] == "four_eyes_required"
+    supervisor = as_role(Role.SUPERVISOR)
+    assert (
+        supervisor.post(
+            f"/api/v1/claims/{claim['id']}/approve", json={"amount": amount}
+        ).get_json()["status"]
+        == "approved"
+    )
+
+
+def test_a_denial_needs_a_reason_and_sellers_cannot_decide(as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    claim = submitted_claim(seller, handler, clock, "REV-3")
+    assert (
+        seller.post(
+            f"/api/v1/claims/{claim['id']}/approve",
+            json={"amount": {"amount": "1.00", "currency": "USD"}},
+        ).status_code
+        == 403
+    )
+    assert handler.post(f"/api/v1/claims/{claim['id']}/deny", json={}).status_code == 422
+    denied = handler.post(
+        f"/api/v1/claims/{claim['id']}/deny", json={"reason": "Delivered to the buyer"}
+    )
+    assert denied.get_json()["status"] == "denied"
+    assert denied.get_json()["timeline"][-1]["detail"] == "Delivered to the buyer"
+    assert (
+        handler.post(
+            f"/api/v1/claims/{claim['id']}/approve",
+            json={"amount": {"amount": "1.00", "currency": "USD"}},
+        ).status_code
+        == 409
+    )
