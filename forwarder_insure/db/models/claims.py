@@ -9,14 +9,16 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forwarder_insure.db.base import Base, BigIntKey, JSONDocument
-from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, DocumentKind
+from forwarder_insure.domain.claims import OPEN_STATUSES, ClaimKind, ClaimStatus, DocumentKind
 from forwarder_insure.domain.money import Money
-
-OPEN_CLAIM = "status IN ('draft', 'submitted', 'needs_info', 'approved')"
 
 
 def _in(column: str, values: list[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+#: The claims still in progress (the domain's OPEN_STATUSES), as an index predicate.
+OPEN_CLAIM = _in("status", [s.value for s in ClaimStatus if s in OPEN_STATUSES])
 
 
 class Claim(Base):
