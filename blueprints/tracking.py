@@ -10,6 +10,7 @@ from flask.views import MethodView
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import Instant
 from blueprints.problems import field_errors
+from blueprints.quote_packages import CARRIER
 from blueprints.request_scope import db_session, key_holder, request_now
 from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.tracking import EVENT_CODES
@@ -21,9 +22,7 @@ blp = ApiBlueprint("tracking", __name__, description="Carrier tracking events")
 
 class TrackingEventSchema(ma.Schema):
     event_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
-    carrier = ma.fields.String(
-        required=True, validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-    )
+    carrier = ma.fields.String(required=True, validate=ma.validate.Regexp(CARRIER.pattern))
     tracking_number = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=64))
     occurred_at = Instant(required=True)
     code = ma.fields.String(required=True, validate=ma.validate.OneOf(EVENT_CODES))

@@ -3,6 +3,7 @@ on SQLite and PostgreSQL, and the column types every model shares."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,12 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value)
+
+
+def in_list(column: str, values: Iterable[str]) -> str:
+    """``column IN ('a', 'b')``: a CHECK constraint or index predicate built from the domain's
+    own list of values, so the database and the code name the same statuses."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 #: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.

@@ -40,6 +40,9 @@ STATUS_FOR_SCAN = {
 #: Statuses no later event changes.
 FINAL_STATUSES = frozenset({"delivered", "returned"})
 
+#: Inquiry statuses that are still being worked; a parcel has at most one such inquiry.
+LIVE_INQUIRY_STATUSES = ("open", "presumed_lost")
+
 #: Statuses in which a silent parcel is watched by the sweep.
 WATCHED_STATUSES = ("awaiting_pickup", "in_transit", "exception")
 

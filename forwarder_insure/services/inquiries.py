@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from forwarder_insure.db.models import Coverage, Inquiry
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict
+from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.scope import get_visible, list_visible
 
-LIVE = ("open", "presumed_lost")
+LIVE = LIVE_INQUIRY_STATUSES
 CARRIER_OUTCOMES = ("found", "confirmed_lost", "no_answer")
 
 #: Each step of an inquiry's life happens once, so its event id is the inquiry id plus a suffix:

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, exists, literal, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Coverage, Inquiry, OutboxEvent
@@ -25,6 +24,7 @@ from forwarder_insure.db.sql import json_object, random_id
 from forwarder_insure.domain.access import SYSTEM
 from forwarder_insure.domain.tracking import WATCHED_STATUSES
 from forwarder_insure.services.inquiries import EVENT_SUFFIX, LIVE
+from forwarder_insure.services.upsert import dialect_insert
 
 
 @dataclass
@@ -70,9 +70,8 @@ def _open_due(session: Session, as_of: datetime) -> int:
         )
         .with_for_update(of=Coverage, skip_locked=True)
     )
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = (
-        module.insert(Inquiry)
+        dialect_insert(session, Inquiry)
         .from_select(
             [
                 "id",
@@ -207,9 +206,8 @@ def _announce(session: Session, event: str, which, as_of: datetime) -> None:
         .join(Coverage, Coverage.id == Inquiry.coverage_id)
         .where(which)
     )
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        module.insert(OutboxEvent)
+        dialect_insert(session, OutboxEvent)
         .from_select(
             [
                 "id",

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Coverage, TrackingEvent
@@ -28,6 +27,7 @@ from forwarder_insure.domain.tracking import (
     moved_since,
 )
 from forwarder_insure.services import inquiries
+from forwarder_insure.services.upsert import dialect_insert
 
 MAX_BATCH = 1000
 
@@ -153,7 +153,6 @@ def _store_new(
     now: datetime,
 ) -> list[IncomingEvent]:
     """Insert the events not seen before (matched to their parcel); returns those."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     rows = []
     for e in events:
         parcel = parcels.get((e.carrier, e.tracking_number))
@@ -173,7 +172,7 @@ def _store_new(
     # One cached statement executed for many rows: SQLAlchemy batches it into multi-row VALUES
     # ("insertmanyvalues"), so a thousand events are a few round trips, not a thousand.
     statement = (
-        module.insert(TrackingEvent)
+        dialect_insert(session, TrackingEvent)
         .on_conflict_do_nothing(index_elements=["carrier", "event_id"])
         .returning(TrackingEvent.carrier, TrackingEvent.event_id)
     )

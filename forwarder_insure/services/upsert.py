@@ -9,6 +9,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
+def dialect_insert(session: Session, model: type[Any]) -> Any:
+    """The INSERT of the session's database, which knows ``ON CONFLICT`` (PostgreSQL, SQLite)."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model)
+
+
 def insert_ignoring_conflicts(
     session: Session, model: type[Any], rows: Sequence[dict[str, Any]], conflict_columns: list[str]
 ) -> int:
@@ -19,9 +25,7 @@ def insert_ignoring_conflicts(
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(model).values(list(rows))
+    statement = dialect_insert(session, model).values(list(rows))
     statement = statement.on_conflict_do_nothing(index_elements=conflict_columns)
     result = session.execute(statement)
     return max(result.rowcount or 0, 0)

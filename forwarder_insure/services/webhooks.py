@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
@@ -30,6 +29,7 @@ from forwarder_insure.domain.clock import Clock, format_instant
 from forwarder_insure.domain.errors import Invalid, NotFound
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.webhooks import next_attempt, signature_header, subscribed
+from forwarder_insure.services.upsert import dialect_insert
 
 #: How long a claimed delivery is reserved for the worker that claimed it.
 CLAIM = timedelta(minutes=2)
@@ -139,9 +139,8 @@ def fan_out(session: Session, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
         if event.created_at >= endpoint.created_at and subscribed(endpoint.events, event.type)
     ]
     if rows:
-        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(
-            module.insert(WebhookDelivery)
+            dialect_insert(session, WebhookDelivery)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
         )

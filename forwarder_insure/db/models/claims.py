@@ -8,24 +8,19 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forwarder_insure.db.base import Base, BigIntKey, JSONDocument
+from forwarder_insure.db.base import Base, BigIntKey, JSONDocument, in_list
 from forwarder_insure.domain.claims import OPEN_STATUSES, ClaimKind, ClaimStatus, DocumentKind
 from forwarder_insure.domain.money import Money
 
-
-def _in(column: str, values: list[str]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 #: The claims still in progress (the domain's OPEN_STATUSES), as an index predicate.
-OPEN_CLAIM = _in("status", [s.value for s in ClaimStatus if s in OPEN_STATUSES])
+OPEN_CLAIM = in_list("status", [s.value for s in ClaimStatus if s in OPEN_STATUSES])
 
 
 class Claim(Base):
     __tablename__ = "claims"
     __table_args__ = (
-        CheckConstraint(_in("status", [s.value for s in ClaimStatus]), name="status_known"),
-        CheckConstraint(_in("kind", [k.value for k in ClaimKind]), name="kind_known"),
+        CheckConstraint(in_list("status", [s.value for s in ClaimStatus]), name="status_known"),
+        CheckConstraint(in_list("kind", [k.value for k in ClaimKind]), name="kind_known"),
         CheckConstraint("amount_claimed_minor > 0", name="amount_claimed_positive"),
         # One claim in progress per coverage, whatever arrives at once.
         Index(
@@ -86,7 +81,7 @@ class ClaimDocument(Base):
 
     __tablename__ = "claim_documents"
     __table_args__ = (
-        CheckConstraint(_in("kind", [k.value for k in DocumentKind]), name="kind_known"),
+        CheckConstraint(in_list("kind", [k.value for k in DocumentKind]), name="kind_known"),
         CheckConstraint("status IN ('received', 'rejected')", name="status_known"),
         Index("ix_claim_documents_sha256", "sha256"),
     )

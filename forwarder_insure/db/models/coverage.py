@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forwarder_insure.db.base import Base, DecimalText
+from forwarder_insure.db.base import Base, DecimalText, in_list
 from forwarder_insure.db.models.underwriting import Underwriter
 from forwarder_insure.domain.money import Money
 
@@ -36,15 +36,11 @@ PACKAGE_STATUSES = (
 )
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Coverage(Base):
     __tablename__ = "coverages"
     __table_args__ = (
-        CheckConstraint(_in("status", COVERAGE_STATUSES), name="status_known"),
-        CheckConstraint(_in("package_status", PACKAGE_STATUSES), name="package_status_known"),
+        CheckConstraint(in_list("status", COVERAGE_STATUSES), name="status_known"),
+        CheckConstraint(in_list("package_status", PACKAGE_STATUSES), name="package_status_known"),
         CheckConstraint("premium_minor >= 0 AND insured_minor > 0", name="amounts_positive"),
         # One live coverage per carrier tracking number; a voided one frees the number.
         Index(

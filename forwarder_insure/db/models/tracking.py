@@ -7,16 +7,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forwarder_insure.db.base import Base, BigIntKey
-from forwarder_insure.domain.tracking import EVENT_CODES
+from forwarder_insure.db.base import Base, BigIntKey, in_list
+from forwarder_insure.domain.tracking import EVENT_CODES, LIVE_INQUIRY_STATUSES
 
-INQUIRY_STATUSES = ("open", "presumed_lost", "resolved", "closed")
-#: An inquiry in one of these is still being worked; a package has at most one.
-LIVE_INQUIRY = "status IN ('open', 'presumed_lost')"
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+INQUIRY_STATUSES = (*LIVE_INQUIRY_STATUSES, "resolved", "closed")
+#: The index predicate of live inquiries (a package has at most one).
+LIVE_INQUIRY = in_list("status", LIVE_INQUIRY_STATUSES)
 
 
 class TrackingEvent(Base):
@@ -25,7 +21,7 @@ class TrackingEvent(Base):
     __tablename__ = "tracking_events"
     __table_args__ = (
         UniqueConstraint("carrier", "event_id"),
-        CheckConstraint(_in("code", EVENT_CODES), name="code_known"),
+        CheckConstraint(in_list("code", EVENT_CODES), name="code_known"),
         Index("ix_tracking_events_carrier_tracking_number", "carrier", "tracking_number"),
     )
 
@@ -47,7 +43,7 @@ class Inquiry(Base):
 
     __tablename__ = "inquiries"
     __table_args__ = (
-        CheckConstraint(_in("status", INQUIRY_STATUSES), name="status_known"),
+        CheckConstraint(in_list("status", INQUIRY_STATUSES), name="status_known"),
         # At most one live inquiry per package, whatever runs at once.
         Index(
             "uq_inquiries_live_coverage_id",
