@@ -25,8 +25,10 @@ from forwarder_insure.domain.clock import parse_instant
 from forwarder_insure.domain.errors import DomainError
 from forwarder_insure.runtime import EXTENSION_KEY, Runtime
 from forwarder_insure.services import credentials, demo
+from forwarder_insure.services.ledger_check import check_books
 
 db_cli = AppGroup("db", help="Database schema commands.")
+ledger_cli = AppGroup("ledger", help="The books.")
 
 
 def _runtime() -> Runtime:
@@ -49,6 +51,23 @@ def db_upgrade(revision: str) -> None:
     """Apply the Alembic migrations to FI_DATABASE_URL."""
     migrate.upgrade(_runtime().settings.database_url, revision=revision)
     click.echo(f"database at {revision}", err=True)
+
+
+@ledger_cli.command("check")
+def ledger_check_command() -> None:
+    """Prove the books balance; the last line is the JSON summary, exit 1 on any problem.
+
+    Checks that every transaction has at least two postings that sum to zero per currency,
+    that every posting names a known account, transaction and currency, and that each
+    currency's balances sum to zero. Each problem is also printed on stderr.
+    """
+    with _unit_of_work() as session:
+        result = check_books(session)
+    for problem in result.problems:
+        click.echo(f"{problem.kind}: {problem.detail}", err=True)
+    click.echo(json.dumps(result.as_json(), sort_keys=True))
+    if not result.ok:
+        raise click.exceptions.Exit(1)
 
 
 @click.command("create-api-key")
@@ -220,6 +239,7 @@ def _as_of(text: str | None) -> datetime:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(ledger_cli)
     for command in (
         create_api_key,
         revoke_api_key,

@@ -5,7 +5,13 @@ through ``FI_TEST_POSTGRES_URL`` (default: the local server, database ``test``);
 a schema of its own, dropped at the end.
 """
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtures.insurance"]
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.app",
+    "tests.fixtures.insurance",
+    "tests.fixtures.s3",
+    "tests.fixtures.books",
+]
 
 
 def pytest_addoption(parser):

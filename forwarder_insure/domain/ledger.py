@@ -61,10 +61,12 @@ class Posting:
 
 
 def check_balanced(postings: Iterable[Posting]) -> list[Posting]:
-    """Return the postings if they sum to zero per currency and move something; else raise."""
-    postings = list(postings)
+    """Return the postings that move money, if they sum to zero per currency and there are at
+    least two of them; else raise. Zero postings are dropped first, so they cannot make up the
+    count of a transaction that moves nothing."""
+    postings = [p for p in postings if not p.amount.is_zero]
     if len(postings) < 2:
-        raise UnbalancedTransaction("a transaction needs at least two postings")
+        raise UnbalancedTransaction("a transaction needs at least two postings that move money")
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for posting in postings:
         sums[posting.amount.currency] += posting.amount.amount

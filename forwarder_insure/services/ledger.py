@@ -44,7 +44,6 @@ def record(
             amount_minor=p.amount.minor,
         )
         for p in postings
-        if not p.amount.is_zero
     )
     session.flush()
     return transaction

@@ -19,11 +19,11 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from forwarder_insure.domain.errors import Conflict, Invalid, NotFound
 from forwarder_insure.storage import TooLarge, UnsupportedType, open_store
 from forwarder_insure.storage.s3 import S3DocumentStore
+from tests.fixtures.s3 import BUCKET
 from tests.storage.test_local_store import (
     DOCUMENT_KEY,
     EXECUTABLES,
@@ -36,37 +36,7 @@ from tests.storage.test_local_store import (
     png_bytes,
 )
 
-BUCKET = "fi-documents"
 UPLOAD_KEY = re.compile(r"uploads/\d{4}/\d{2}/[0-9a-f]{32}")
-AWS_ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
-    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
-}
-
-
-@pytest.fixture(scope="module")
-def endpoint_url() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in AWS_ENVIRONMENT.items():
-            patch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-            patch.delenv(name, raising=False)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
-            host, port = server.get_host_and_port()
-            url = f"http://{host}:{port}"
-            admin = boto3.client("s3", endpoint_url=url)
-            try:
-                admin.create_bucket(Bucket=BUCKET)
-            finally:
-                admin.close()
-            yield url
-        finally:
-            server.stop()
 
 
 @pytest.fixture

@@ -221,8 +221,16 @@ def test_mixed_currency_transaction_unbalanced_in_one_currency_is_refused():
 
 
 def _amounts(postings: list[Posting]) -> dict[Account, Money]:
+    """Each premium-booking account's amount; an account not posted to (a zero share) is 0."""
     assert len({p.account for p in postings}) == len(postings)
-    return {p.account: p.amount for p in postings}
+    assert all(not p.amount.is_zero for p in postings)
+    currency = postings[0].amount.currency
+    accounts = (
+        Account.PREMIUMS_RECEIVABLE,
+        Account.FEE_INCOME,
+        Account.PREMIUMS_PAYABLE_UNDERWRITER,
+    )
+    return {a: Money.zero(currency) for a in accounts} | {p.account: p.amount for p in postings}
 
 
 @pytest.mark.parametrize(
@@ -258,7 +266,7 @@ def test_premium_booking_rounds_the_commission_once_and_gives_the_underwriter_th
 
 @settings(max_examples=60, database=None, deadline=None)
 @given(
-    minor=st.integers(min_value=0, max_value=10**9),
+    minor=st.integers(min_value=1, max_value=10**9),
     rate=st.decimals(min_value=0, max_value="0.9999", places=4),
 )
 def test_premium_booking_balances_and_loses_nothing_to_rounding(minor, rate):
@@ -296,3 +304,12 @@ def test_reversing_a_reversal_gives_back_the_original_postings():
 def test_reversal_of_an_unbalanced_set_is_refused():
     with pytest.raises(UnbalancedTransaction):
         reversal([Posting(Account.FEE_INCOME, usd("1.00")), Posting(Account.CLAIMS_LOSS, usd("2"))])
+
+
+def test_a_transaction_of_zero_postings_moves_nothing_and_is_refused():
+    with pytest.raises(UnbalancedTransaction):
+        check_balanced(
+            [Posting(Account.FEE_INCOME, usd("0")), Posting(Account.CLAIMS_LOSS, usd("0"))]
+        )
+    with pytest.raises(UnbalancedTransaction):
+        premium_booking(usd("0"), Decimal("0.2"))
