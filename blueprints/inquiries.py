@@ -6,18 +6,36 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
+from sqlalchemy.orm import selectinload
 
 from blueprints.api_blueprint import ApiBlueprint
+from blueprints.claims import DocumentFileSchema
 from blueprints.fields import Instant
 from blueprints.pagination import PageArgsSchema, page
-from blueprints.request_scope import db_session, key_holder, request_now
+from blueprints.request_scope import (
+    db_session,
+    discard_unless_committed,
+    key_holder,
+    request_now,
+    runtime,
+)
 from forwarder_insure.db.models import Inquiry
 from forwarder_insure.db.models.tracking import INQUIRY_STATUSES
 from forwarder_insure.domain.access import Role, at_least
-from forwarder_insure.services import inquiries
+from forwarder_insure.services import claim_evidence, inquiries
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("inquiries", __name__, description="Carrier inquiries on silent parcels")
+
+
+class LetterSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    filename = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True)
+    uploaded_at = Instant(required=True)
 
 
 class InquirySchema(ma.Schema):
@@ -33,6 +51,7 @@ class InquirySchema(ma.Schema):
     resolution = ma.fields.String(allow_none=True, required=True)
     carrier_reference = ma.fields.String(allow_none=True, required=True)
     note = ma.fields.String(allow_none=True, required=True)
+    letters = ma.fields.List(ma.fields.Nested(LetterSchema), required=True)
 
 
 class InquiryPageSchema(ma.Schema):
@@ -65,7 +84,7 @@ class Inquiries(MethodView):
         """The queue, filterable by status and seller; a seller sees its own parcels only."""
         query = inquiries.list_query(
             key_holder().caller, status=args.get("status"), seller_id=args.get("seller_id")
-        )
+        ).options(selectinload(Inquiry.letters))
         return page(db_session(), query, Inquiry.id, args["cursor"], args["limit"])
 
 
@@ -97,4 +116,31 @@ class InquiryCarrierResponse(MethodView):
             carrier_reference=data["carrier_reference"],
             note=data["note"],
             now=request_now(),
+        )
+
+
+@blp.route("/inquiries/<string:inquiry_id>/letters")
+class InquiryLetters(MethodView):
+    @blp.requires(at_least(Role.HANDLER))
+    @blp.arguments(DocumentFileSchema, location="files")
+    @blp.response(201, LetterSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    def post(self, files: dict[str, Any], inquiry_id: str):
+        """Attach the carrier's loss or damage letter (multipart ``file``).
+
+        The parcel's claim receives it as its ``carrier_loss_letter``, now or when it is filed.
+        """
+        upload = files["file"]
+        return claim_evidence.attach_loss_letter(
+            db_session(),
+            runtime().documents,
+            key_holder().caller,
+            inquiry_id,
+            stream=upload.stream,
+            declared_name=upload.filename,
+            rules=runtime().claim_rules,
+            now=request_now(),
+            on_failure=discard_unless_committed,
         )

@@ -55,6 +55,12 @@ def after_this_request_ends(callback: Callable[[], None]) -> None:
     g.setdefault("on_request_end", []).append(callback)
 
 
+def discard_unless_committed(cleanup: Callable[[], None]) -> None:
+    """Undo a side effect outside the database (a stored file) when the request does not
+    commit, so a refused or failed request leaves nothing behind."""
+    after_this_request_ends(lambda: None if g.get("request_committed") else cleanup())
+
+
 def _guard_body() -> Response | None:
     environ = request.environ
     if environ["REQUEST_METHOD"] not in {"POST", "PUT", "PATCH"} or not environ.get(

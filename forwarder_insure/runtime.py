@@ -16,6 +16,7 @@ from forwarder_insure.domain.claim_rules import ClaimRules, load_claim_rules
 from forwarder_insure.domain.clock import Clock
 from forwarder_insure.domain.rate_card import RateCard, load_rate_card
 from forwarder_insure.services.credentials import KeyCache
+from forwarder_insure.services.direct_uploads import UploadTickets
 from forwarder_insure.services.quote_tokens import QuoteSigner
 from forwarder_insure.services.quoting import QuoteDesk
 from forwarder_insure.services.underwriters import UnderwriterCache, loader
@@ -37,6 +38,7 @@ class Runtime:
     quotes: QuoteDesk
     documents: DocumentStore
     claim_rules: ClaimRules
+    upload_tickets: UploadTickets
 
     @classmethod
     def build(cls, settings: Settings, database: Database, clock: Clock) -> Runtime:
@@ -62,4 +64,5 @@ class Runtime:
                 max_bytes=settings.max_upload_bytes,
             ),
             claim_rules=load_claim_rules(settings.claims_file),
+            upload_tickets=UploadTickets(settings.secret_key),
         )

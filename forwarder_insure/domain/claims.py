@@ -74,8 +74,11 @@ TRANSITIONS: dict[tuple[ClaimStatus, Step], ClaimStatus] = {
     (S.INSURER_ACCEPTED, St.INSURER_SETTLE): S.SETTLED,
 }
 
-#: Statuses in which a claim is still being worked (a coverage has at most one such claim).
+#: Statuses in which a claim is still being worked by ops.
 OPEN_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.APPROVED})
+#: Statuses in which a claim stands, worked or paid: a coverage has at most one such claim, so a
+#: parcel is never paid twice. A denied, withdrawn or lapsed claim leaves room for a new one.
+STANDING_STATUSES = frozenset(ClaimStatus) - {S.DENIED, S.WITHDRAWN, S.LAPSED}
 #: Statuses after which nothing more happens.
 FINAL_STATUSES = frozenset({S.SETTLED, S.DENIED, S.LAPSED, S.WITHDRAWN})
 
@@ -114,6 +117,14 @@ class DocumentKind(StrEnum):
 class Stage(StrEnum):
     SUBMISSION = "submission"
     GRACE = "grace"
+
+
+class DocumentSource(StrEnum):
+    """Where a claim document came from; only uploads count for evidence reuse."""
+
+    UPLOAD = "upload"  # a person sent the file (seller or ops)
+    SYSTEM = "system"  # we generated it from our own records
+    INQUIRY = "inquiry"  # ops attached it to the carrier inquiry on the parcel
 
 
 class Supplier(StrEnum):

@@ -1,4 +1,8 @@
-"""Gathering the facts screening looks at, from the claim, its coverage and the seller's history."""
+"""Gathering the facts screening looks at, from the claim, its coverage and the seller's history.
+
+A claim is screened when it is submitted and again whenever its evidence changes afterwards (a
+document arrives or is rejected), so a reused invoice sent during the grace period is still seen.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, ClaimDocument, Coverage, Inquiry
+from forwarder_insure.domain.access import SYSTEM
 from forwarder_insure.domain.claim_rules import ClaimRules
+from forwarder_insure.domain.claims import FINAL_STATUSES, ClaimStatus, DocumentSource
 from forwarder_insure.domain.screening import ClaimFacts, Screening, screen
+from forwarder_insure.services.claim_timeline import log
 
 
 def screen_claim(session: Session, claim: Claim, rules: ClaimRules, now: datetime) -> Screening:
@@ -22,6 +29,17 @@ def screen_claim(session: Session, claim: Claim, rules: ClaimRules, now: datetim
     return result
 
 
+def rescreen(session: Session, claim: Claim, rules: ClaimRules, now: datetime) -> None:
+    """Screen a submitted claim again after its evidence changed; a change of flags goes on the
+    timeline. Drafts are screened when they are submitted, finished claims no more."""
+    if claim.submitted_at is None or ClaimStatus(claim.status) in FINAL_STATUSES:
+        return
+    before = sorted(f["code"] for f in claim.risk_flags)
+    after = sorted(f.code for f in screen_claim(session, claim, rules, now).flags)
+    if after != before:
+        log(session, claim, SYSTEM, "rescreened", f"flags now: {', '.join(after) or 'none'}", now)
+
+
 def facts_for(session: Session, claim: Claim, rules: ClaimRules, now: datetime) -> ClaimFacts:
     coverage = session.get(Coverage, claim.coverage_id)
     window_start = now - rules.screening.window
@@ -30,7 +48,7 @@ def facts_for(session: Session, claim: Claim, rules: ClaimRules, now: datetime) 
         amount_claimed=claim.amount_claimed,
         declared_value=coverage.declared_value,
         invoice_amount=claim.invoice_amount,
-        filed_at=now,
+        filed_at=claim.submitted_at or now,  # a claim is made when first submitted
         bound_at=coverage.bound_at,
         first_scan_at=coverage.first_scan_at,
         last_event_at=coverage.last_event_at,
@@ -67,11 +85,19 @@ def _earlier_inquiry(session: Session, coverage: Coverage) -> datetime | None:
 
 
 def _reused_evidence(session: Session, claim: Claim) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """This claim's files whose exact bytes (SHA-256) were also filed on other claims."""
-    mine = select(ClaimDocument.sha256).where(ClaimDocument.claim_id == claim.id)
+    """This claim's uploaded files whose exact bytes (SHA-256) were also uploaded to claims on
+    other parcels. Records we generated or attached ourselves, and a claim filed again on the
+    same parcel after a withdrawal, are not reuse."""
+    uploaded = ClaimDocument.source == DocumentSource.UPLOAD.value
+    mine = select(ClaimDocument.sha256).where(ClaimDocument.claim_id == claim.id, uploaded)
     rows = session.execute(
         select(ClaimDocument.sha256, ClaimDocument.claim_id)
-        .where(ClaimDocument.sha256.in_(mine), ClaimDocument.claim_id != claim.id)
+        .join(Claim, Claim.id == ClaimDocument.claim_id)
+        .where(
+            ClaimDocument.sha256.in_(mine),
+            uploaded,
+            Claim.coverage_id != claim.coverage_id,
+        )
         .order_by(ClaimDocument.sha256, ClaimDocument.claim_id)
     ).all()
     others: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from forwarder_insure.db.models import Claim, ClaimEvent, Coverage
+from forwarder_insure.db.models import Claim, Coverage
 from forwarder_insure.domain.access import SYSTEM, Caller, Role, at_least
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import (
@@ -33,9 +33,12 @@ from forwarder_insure.domain.claims import (
 from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.money import Money
+from forwarder_insure.services.claim_documents import OnFailure, received_kinds
+from forwarder_insure.services.claim_evidence import attach_known_evidence
 from forwarder_insure.services.claim_screening import screen_claim
-from forwarder_insure.services.events import emit
+from forwarder_insure.services.claim_timeline import log
 from forwarder_insure.services.scope import get_visible, list_visible
+from forwarder_insure.storage import DocumentStore
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,14 @@ def file_claim(
     kind: ClaimKind,
     amount: Money,
     description: str | None,
+    store: DocumentStore,
+    rules: ClaimRules,
     now: datetime,
+    on_failure: OnFailure,
     invoice_amount: Money | None = None,
 ) -> Claim:
-    """Open a draft claim on a live coverage (one claim in progress per coverage)."""
+    """Open a draft claim on a live coverage (one standing claim per coverage), with the
+    evidence our own records already provide attached."""
     coverage = get_visible(session, Coverage, coverage_id, caller, "coverage")
     if coverage.status != "active":
         raise Conflict("a voided coverage cannot be claimed on", code="coverage_voided")
@@ -85,9 +92,11 @@ def file_claim(
             session.flush()
     except IntegrityError:
         raise Conflict(
-            "this coverage already has a claim in progress", code="claim_already_open"
+            "this coverage already has a claim that is in progress or paid",
+            code="claim_already_open",
         ) from None
     log(session, claim, caller, "filed", f"{kind.value} claim for {amount}", now)
+    attach_known_evidence(session, store, claim, coverage, rules, now, on_failure)
     return claim
 
 
@@ -119,8 +128,7 @@ def submit(
     """
     claim = get_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.SUBMIT)  # refuse early, before anything changes
-    received = [DocumentKind(d.kind) for d in claim.documents if d.status == "received"]
-    lacking = missing(ClaimKind(claim.kind), received, Stage.SUBMISSION)
+    lacking = missing(ClaimKind(claim.kind), received_kinds(claim), Stage.SUBMISSION)
     if lacking:
         raise Conflict(
             f"documents still missing for submission: {', '.join(k.value for k in lacking)}",
@@ -204,35 +212,6 @@ def withdraw(
     transition(session, claim, Step.WITHDRAW, caller, now, reason)
     session.flush()
     return claim
-
-
-def log(
-    session: Session, claim: Claim, actor: Caller, event: str, detail: str | None, now: datetime
-) -> None:
-    """A timeline line and the matching ``claim.<event>`` outbox event."""
-    session.add(
-        ClaimEvent(claim_id=claim.id, at=now, actor=actor.actor, event=event, detail=detail)
-    )
-    emit(
-        session,
-        f"claim.{event}",
-        subject_type="claim",
-        subject_id=claim.id,
-        seller_id=claim.seller_id,
-        data={
-            "claim_id": claim.id,
-            "coverage_id": claim.coverage_id,
-            "status": claim.status,
-            "kind": claim.kind,
-            "amount_claimed": {
-                "amount": claim.amount_claimed.amount_text,
-                "currency": claim.currency,
-            },
-        },
-        actor=actor,
-        now=now,
-    )
-    session.flush()
 
 
 def checklist(claim: Claim) -> list[ChecklistEntry]:

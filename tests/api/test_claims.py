@@ -1,4 +1,4 @@
-"""Filing and reading claims (the first slice: documents, submission and review follow)."""
+"""Filing and reading claims."""
 
 from __future__ import annotations
 
@@ -39,13 +39,16 @@ def test_a_seller_files_a_draft_claim_with_its_checklist(app, as_role, underwrit
     assert claim["payout"] is None
     assert claim["risk"] == {"score": 0, "flags": []}
     assert [(c["kind"], c["stage"], c["status"]) for c in claim["checklist"]] == [
-        ("delivery_record", "submission", "missing"),
+        ("delivery_record", "submission", "received"),  # generated from our tracking
         ("value_proof", "submission", "missing"),
-        ("delivery_certificate", "submission", "missing"),
+        ("delivery_certificate", "submission", "missing"),  # never scanned: ops supply it
         ("dispute_screenshot", "grace", "missing"),
         ("carrier_loss_letter", "grace", "missing"),
     ]
-    assert [t["event"] for t in claim["timeline"]] == ["filed"]
+    [record] = claim["documents"]
+    assert (record["kind"], record["source"]) == ("delivery_record", "system")
+    assert [t["event"] for t in claim["timeline"]] == ["filed", "document_received"]
+    assert claim["timeline"][1]["actor"] == "system"
     assert claim["timeline"][0]["at"] == "2026-11-21T10:00:00Z"
     with app.extensions["forwarder_insure"].database.unit_of_work() as session:
         assert "claim.filed" in session.execute(select(OutboxEvent.type)).scalars().all()

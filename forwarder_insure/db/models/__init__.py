@@ -7,7 +7,7 @@ from forwarder_insure.db.models.coverage import Coverage
 from forwarder_insure.db.models.idempotency import IdempotencyRecord
 from forwarder_insure.db.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from forwarder_insure.db.models.outbox import OutboxEvent
-from forwarder_insure.db.models.tracking import Inquiry, TrackingEvent
+from forwarder_insure.db.models.tracking import Inquiry, InquiryDocument, TrackingEvent
 from forwarder_insure.db.models.underwriting import ExchangeRate, Underwriter
 from forwarder_insure.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -21,6 +21,7 @@ __all__ = [
     "ExchangeRate",
     "IdempotencyRecord",
     "Inquiry",
+    "InquiryDocument",
     "LedgerAccount",
     "LedgerPosting",
     "LedgerTransaction",

@@ -9,11 +9,17 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forwarder_insure.db.base import Base, BigIntKey, JSONDocument, in_list
-from forwarder_insure.domain.claims import OPEN_STATUSES, ClaimKind, ClaimStatus, DocumentKind
+from forwarder_insure.domain.claims import (
+    STANDING_STATUSES,
+    ClaimKind,
+    ClaimStatus,
+    DocumentKind,
+    DocumentSource,
+)
 from forwarder_insure.domain.money import Money
 
-#: The claims still in progress (the domain's OPEN_STATUSES), as an index predicate.
-OPEN_CLAIM = in_list("status", [s.value for s in ClaimStatus if s in OPEN_STATUSES])
+#: The claims that stand (the domain's STANDING_STATUSES), as an index predicate.
+STANDING_CLAIM = in_list("status", [s.value for s in ClaimStatus if s in STANDING_STATUSES])
 
 
 class Claim(Base):
@@ -22,13 +28,13 @@ class Claim(Base):
         CheckConstraint(in_list("status", [s.value for s in ClaimStatus]), name="status_known"),
         CheckConstraint(in_list("kind", [k.value for k in ClaimKind]), name="kind_known"),
         CheckConstraint("amount_claimed_minor > 0", name="amount_claimed_positive"),
-        # One claim in progress per coverage, whatever arrives at once.
+        # One standing claim per coverage, whatever arrives at once.
         Index(
-            "uq_claims_open_coverage_id",
+            "uq_claims_standing_coverage_id",
             "coverage_id",
             unique=True,
-            sqlite_where=text(OPEN_CLAIM),
-            postgresql_where=text(OPEN_CLAIM),
+            sqlite_where=text(STANDING_CLAIM),
+            postgresql_where=text(STANDING_CLAIM),
         ),
         Index("ix_claims_seller_id_id", "seller_id", "id"),
         Index("ix_claims_status_id", "status", "id"),
@@ -50,6 +56,8 @@ class Claim(Base):
     #: When the last required document arrived (our decision SLA runs from here).
     checklist_complete_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    #: When the seller was warned that grace documents are still missing (warned once).
+    grace_reminded_at: Mapped[datetime | None]
     risk_score: Mapped[int] = mapped_column(Integer, default=0)
     risk_flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     created_at: Mapped[datetime]
@@ -83,6 +91,7 @@ class ClaimDocument(Base):
     __table_args__ = (
         CheckConstraint(in_list("kind", [k.value for k in DocumentKind]), name="kind_known"),
         CheckConstraint("status IN ('received', 'rejected')", name="status_known"),
+        CheckConstraint(in_list("source", [s.value for s in DocumentSource]), name="source_known"),
         Index("ix_claim_documents_sha256", "sha256"),
     )
 
@@ -90,6 +99,7 @@ class ClaimDocument(Base):
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(12), server_default=DocumentSource.UPLOAD.value)
     storage_key: Mapped[str] = mapped_column(String(300))
     filename: Mapped[str] = mapped_column(String(160))
     content_type: Mapped[str] = mapped_column(String(60))
@@ -99,6 +109,7 @@ class ClaimDocument(Base):
     uploaded_at: Mapped[datetime]
     rejected_at: Mapped[datetime | None]
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    rejected_by: Mapped[str | None] = mapped_column(String(254))
 
     claim: Mapped[Claim] = relationship(back_populates="documents")
 

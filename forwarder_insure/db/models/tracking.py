@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forwarder_insure.db.base import Base, BigIntKey, in_list
+from forwarder_insure.domain.claims import DocumentKind
 from forwarder_insure.domain.tracking import EVENT_CODES, LIVE_INQUIRY_STATUSES
 
 INQUIRY_STATUSES = (*LIVE_INQUIRY_STATUSES, "resolved", "closed")
@@ -70,3 +79,32 @@ class Inquiry(Base):
     resolution: Mapped[str | None] = mapped_column(String(24))
     carrier_reference: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(String(1000))
+
+    #: Letters from the carrier that ops attached (see ``InquiryDocument``).
+    letters: Mapped[list[InquiryDocument]] = relationship(order_by="InquiryDocument.uploaded_at")
+
+
+class InquiryDocument(Base):
+    """A file ops attached to a carrier inquiry (the carrier's loss or damage letter).
+
+    The parcel's standing claim receives it as evidence, now or when the claim is filed later.
+    """
+
+    __tablename__ = "inquiry_documents"
+    __table_args__ = (
+        CheckConstraint(
+            in_list("kind", [DocumentKind.CARRIER_LOSS_LETTER.value]), name="kind_known"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    inquiry_id: Mapped[str] = mapped_column(ForeignKey("inquiries.id"), index=True)
+    coverage_id: Mapped[str] = mapped_column(ForeignKey("coverages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    storage_key: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(160))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(254))
+    uploaded_at: Mapped[datetime]

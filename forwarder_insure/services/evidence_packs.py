@@ -1,0 +1,79 @@
+"""A claim's evidence pack: the claim and its documents as one ZIP the insurer can check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from forwarder_insure.db.models import Claim, Coverage
+from forwarder_insure.documents.evidence_pack import (
+    ChecklistLine,
+    CoverSheet,
+    Flag,
+    PackDocument,
+    TimelineEntry,
+    write_evidence_pack,
+)
+from forwarder_insure.domain.access import Caller
+from forwarder_insure.services.claims import checklist, get_claim
+from forwarder_insure.storage import DocumentStore
+
+
+def write_pack(
+    session: Session,
+    store: DocumentStore,
+    caller: Caller,
+    claim_id: str,
+    out: BinaryIO,
+    now: datetime,
+) -> Claim:
+    """Write the pack of a claim the caller may see to ``out`` (a temporary file: if a stored
+    file no longer matches its recorded hash, writing stops and ``out`` must be discarded)."""
+    claim = get_claim(session, caller, claim_id)
+    coverage = session.get(Coverage, claim.coverage_id)
+    keys = {d.id: d.storage_key for d in claim.documents}
+    write_evidence_pack(
+        out, cover_sheet(claim, coverage, now), lambda d: store.open(keys[d.document_id])
+    )
+    return claim
+
+
+def cover_sheet(claim: Claim, coverage: Coverage, now: datetime) -> CoverSheet:
+    return CoverSheet(
+        claim_id=claim.id,
+        claim_kind=claim.kind,
+        claim_status=claim.status,
+        seller_id=claim.seller_id,
+        coverage_id=coverage.id,
+        certificate_number=coverage.certificate_number,
+        underwriter_name=coverage.underwriter.name,
+        amount_claimed=claim.amount_claimed,
+        amount_approved=claim.amount_approved,
+        insured_value=coverage.insured_value,
+        deductible=coverage.deductible,
+        description=claim.description,
+        submitted_at=claim.submitted_at,
+        grace_deadline=claim.grace_deadline,
+        generated_at=now,
+        checklist=tuple(
+            ChecklistLine(e.kind.value, e.stage.value, e.status) for e in checklist(claim)
+        ),
+        documents=tuple(
+            PackDocument(
+                document_id=d.id,
+                kind=d.kind,
+                filename=d.filename,
+                content_type=d.content_type,
+                size=d.size,
+                sha256=d.sha256,
+                uploaded_at=d.uploaded_at,
+                uploaded_by=d.uploaded_by,
+                status=d.status,
+            )
+            for d in claim.documents
+        ),
+        flags=tuple(Flag(f["code"], f["detail"]) for f in claim.risk_flags),
+        timeline=tuple(TimelineEntry(t.at, t.actor, t.event, t.detail) for t in claim.timeline),
+    )
