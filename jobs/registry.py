@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.session import Database
-from jobs import maintenance, tracking, webhooks
+from jobs import claims, maintenance, tracking, webhooks
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,12 @@ JOBS: dict[str, Job] = {
             run=tracking.tracking_sweep,
             cron={"hour": 2, "minute": 0},
             description="Inquiries for silent parcels; presumed loss after the loss window.",
+        ),
+        Job(
+            id="grace-deadlines",
+            run=claims.grace_deadlines,
+            cron={"hour": 3, "minute": 0},
+            description="Remind sellers of missing grace documents; lapse claims past deadline.",
         ),
         Job(
             id="deliver-webhooks",

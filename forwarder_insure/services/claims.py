@@ -140,6 +140,7 @@ def submit(
     if first_submission:
         claim.submitted_at = now
         claim.grace_deadline = now + rules.grace_period
+        claim.grace_reminder_due_at = claim.grace_deadline - rules.grace_reminder
     result = screen_claim(session, claim, rules, now)
     if result.flags:
         log(session, claim, caller, "flagged", "; ".join(f.code for f in result.flags), now)

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sqlite_where=STANDING_CLAIM,
         postgresql_where=STANDING_CLAIM,
     )
+    op.add_column("claims", sa.Column("grace_reminder_due_at", TIMESTAMP, nullable=True))
     op.add_column("claims", sa.Column("grace_reminded_at", TIMESTAMP, nullable=True))
     with op.batch_alter_table("claim_documents") as batch:
         batch.add_column(
@@ -80,6 +81,7 @@ def downgrade() -> None:
         batch.drop_column("rejected_by")
         batch.drop_column("source")
     op.drop_column("claims", "grace_reminded_at")
+    op.drop_column("claims", "grace_reminder_due_at")
     op.drop_index("uq_claims_standing_coverage_id", table_name="claims")
     op.create_index(
         "uq_claims_open_coverage_id",

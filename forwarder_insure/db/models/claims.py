@@ -56,7 +56,9 @@ class Claim(Base):
     #: When the last required document arrived (our decision SLA runs from here).
     checklist_complete_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
-    #: When the seller was warned that grace documents are still missing (warned once).
+    #: When to warn the seller if grace documents are still missing (set at submission by the
+    #: claim rules then in force), and when it was done (once).
+    grace_reminder_due_at: Mapped[datetime | None]
     grace_reminded_at: Mapped[datetime | None]
     risk_score: Mapped[int] = mapped_column(Integer, default=0)
     risk_flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
