@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -21,7 +22,8 @@ from blueprints.request_scope import (
     request_now,
     runtime,
 )
-from forwarder_insure.db.models import Claim
+from forwarder_insure.db.models import Claim, Payout
+from forwarder_insure.db.models.payouts import PAYOUT_STATUSES
 from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.domain.claims import (
     ClaimKind,
@@ -100,6 +102,58 @@ class DocumentSchema(ma.Schema):
     rejection_reason = ma.fields.String(allow_none=True, required=True)
 
 
+class PayoutSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    claim_id = ma.fields.String(required=True)
+    seller_id = ma.fields.String(required=True)
+    reference = ma.fields.String(required=True, metadata={"description": "For billing"})
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(PAYOUT_STATUSES))
+    amount = ma.fields.Nested(MoneySchema, required=True)
+    carrier_part = ma.fields.Nested(MoneySchema, required=True)
+    underwriter_part = ma.fields.Nested(MoneySchema, required=True)
+    fast_track = ma.fields.Boolean(required=True)
+    advanced_at = Instant(required=True)
+    clawed_back_at = Instant(allow_none=True, required=True)
+    insurer_paid = ma.fields.Nested(MoneySchema, allow_none=True, required=True)
+    insurer_paid_at = Instant(allow_none=True, required=True)
+    carrier_paid = ma.fields.Nested(MoneySchema, allow_none=True, required=True)
+    carrier_paid_at = Instant(allow_none=True, required=True)
+
+    @ma.pre_dump
+    def view(self, payout: Payout, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **{c: getattr(payout, c) for c in PAYOUT_FIELDS},
+            "reference": payout.id,
+            "amount": payout.amount,
+            "carrier_part": payout.carrier_part,
+            "underwriter_part": payout.underwriter_part,
+            "insurer_paid": payout.money(payout.insurer_paid_minor),
+            "carrier_paid": payout.money(payout.carrier_paid_minor),
+        }
+
+
+PAYOUT_FIELDS = (
+    "id",
+    "claim_id",
+    "seller_id",
+    "status",
+    "fast_track",
+    "advanced_at",
+    "clawed_back_at",
+    "insurer_paid_at",
+    "carrier_paid_at",
+)
+
+
+class InsurerStateSchema(ma.Schema):
+    filed_at = Instant(allow_none=True, required=True)
+    reference = ma.fields.String(allow_none=True, required=True)
+    accepted_at = Instant(allow_none=True, required=True)
+    settlement_due_at = Instant(allow_none=True, required=True)
+    settlement_overdue = ma.fields.Boolean(required=True)
+    settled_at = Instant(allow_none=True, required=True)
+
+
 class ClaimSchema(ma.Schema):
     id = ma.fields.String(required=True)
     coverage_id = ma.fields.String(required=True)
@@ -115,7 +169,14 @@ class ClaimSchema(ma.Schema):
     documents = ma.fields.List(ma.fields.Nested(DocumentSchema), required=True)
     grace_deadline = Instant(allow_none=True, required=True)
     risk = ma.fields.Nested(RiskSchema, required=True)
-    payout = ma.fields.Dict(allow_none=True, required=True)
+    payout = ma.fields.Nested(PayoutSchema, allow_none=True, required=True)
+    decision_due_at = Instant(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Our decision SLA: checklist complete + 48 h (submitted claims)"},
+    )
+    decision_overdue = ma.fields.Boolean(required=True)
+    insurer = ma.fields.Nested(InsurerStateSchema, required=True)
     timeline = ma.fields.List(ma.fields.Nested(TimelineEntrySchema), required=True)
     created_at = Instant(required=True)
 
@@ -125,7 +186,7 @@ class ClaimSchema(ma.Schema):
 
 
 class _ClaimView:
-    """The claim row as the API shows it: checklist and risk computed, payout (later) grouped."""
+    """The claim row as the API shows it: checklist, risk, SLA and insurer state computed."""
 
     def __init__(self, claim: Claim):
         self._claim = claim
@@ -152,8 +213,25 @@ class _ClaimView:
         return {"score": self._claim.risk_score, "flags": flags}
 
     @property
-    def payout(self) -> None:
-        return None
+    def decision_due_at(self) -> datetime | None:
+        return claims.decision_due_at(self._claim, runtime().claim_rules)
+
+    @property
+    def decision_overdue(self) -> bool:
+        due = self.decision_due_at
+        return due is not None and request_now() > due
+
+    @property
+    def insurer(self) -> dict[str, Any]:
+        claim = self._claim
+        return {
+            "filed_at": claim.filed_with_insurer_at,
+            "reference": claim.insurer_reference,
+            "accepted_at": claim.insurer_accepted_at,
+            "settlement_due_at": claim.settlement_due_at,
+            "settlement_overdue": claim.settlement_overdue_at is not None,
+            "settled_at": claim.settled_at,
+        }
 
 
 class ClaimPageSchema(ma.Schema):
@@ -164,6 +242,12 @@ class ClaimPageSchema(ma.Schema):
 class ClaimQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in ClaimStatus]))
     seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
+    decision_overdue = ma.fields.Boolean(
+        metadata={"description": "Only claims past our decision SLA (true) or within it (false)"}
+    )
+    settlement_overdue = ma.fields.Boolean(
+        metadata={"description": "Only claims whose insurer settlement is overdue"}
+    )
 
 
 @blp.route("/claims")
@@ -196,8 +280,18 @@ class Claims(MethodView):
     def get(self, args: dict[str, Any]):
         """Claims, newest first; a seller sees its own."""
         query = claims.list_query(
-            key_holder().caller, status=args.get("status"), seller_id=args.get("seller_id")
-        ).options(selectinload(Claim.documents), selectinload(Claim.timeline))
+            key_holder().caller,
+            status=args.get("status"),
+            seller_id=args.get("seller_id"),
+            decision_overdue=args.get("decision_overdue"),
+            settlement_overdue=args.get("settlement_overdue"),
+            rules=runtime().claim_rules,
+            now=request_now(),
+        ).options(
+            selectinload(Claim.documents),
+            selectinload(Claim.timeline),
+            selectinload(Claim.payout),
+        )
         return page(db_session(), query, Claim.id, args["cursor"], args["limit"])
 
 

@@ -51,6 +51,18 @@ JOBS: dict[str, Job] = {
             description="Remind sellers of missing grace documents; lapse claims past deadline.",
         ),
         Job(
+            id="advance-payouts",
+            run=claims.advance_payouts,
+            cron={"minute": "*/10"},
+            description="Pay payable claims not yet paid; recovery tasks for delivered parcels.",
+        ),
+        Job(
+            id="insurer-sla",
+            run=claims.insurer_sla,
+            cron={"hour": "*/4", "minute": 5},
+            description="Flag insurer settlements past their due date.",
+        ),
+        Job(
             id="deliver-webhooks",
             run=None,
             run_with_database=webhooks.deliver,

@@ -15,6 +15,7 @@ from typing import Any
 
 from forwarder_insure.domain.config_tables import Table, load_toml
 from forwarder_insure.domain.money import Money, MoneyError, check_currency
+from forwarder_insure.domain.payouts import RejectionBooking
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class ClaimRules:
     screening: ScreeningThresholds
     fast_track: dict[str, Money]
     four_eyes: dict[str, Money]
+    #: Who bears an advance the underwriter refuses: we (claims_loss) or the seller.
+    insurer_rejection_booking: RejectionBooking = RejectionBooking.LOSS
 
     def fast_track_allows(self, amount: Money) -> bool:
         """Small enough to approve without a person (screening permitting)."""
@@ -84,4 +87,14 @@ def parse_claim_rules(data: dict[str, Any], source: str) -> ClaimRules:
         ),
         fast_track=fast_track,
         four_eyes=four_eyes,
+        insurer_rejection_booking=_booking(root),
     )
+
+
+def _booking(root: Table) -> RejectionBooking:
+    value = root.string("insurer_rejection_booking", RejectionBooking.LOSS.value)
+    try:
+        return RejectionBooking(value)
+    except ValueError:
+        choices = ", ".join(b.value for b in RejectionBooking)
+        raise root.fail("insurer_rejection_booking", f"must be one of {choices}") from None

@@ -30,6 +30,7 @@ class ClaimStatus(StrEnum):
     PAYOUT_ADVANCED = "payout_advanced"
     INSURER_ACCEPTED = "insurer_accepted"
     SETTLED = "settled"
+    INSURER_REJECTED = "insurer_rejected"
     DENIED = "denied"
     LAPSED = "lapsed"
     WITHDRAWN = "withdrawn"
@@ -45,6 +46,7 @@ class Step(StrEnum):
     LAPSE = "lapse"
     INSURER_ACCEPT = "insurer_accept"
     INSURER_SETTLE = "insurer_settle"
+    INSURER_REJECT = "insurer_reject"
 
 
 S, St = ClaimStatus, Step
@@ -72,6 +74,9 @@ TRANSITIONS: dict[tuple[ClaimStatus, Step], ClaimStatus] = {
     (S.PAYOUT_ADVANCED, St.LAPSE): S.LAPSED,
     (S.PAYOUT_ADVANCED, St.INSURER_ACCEPT): S.INSURER_ACCEPTED,
     (S.INSURER_ACCEPTED, St.INSURER_SETTLE): S.SETTLED,
+    # The underwriter refuses a claim we already paid: booked as our loss or the seller's debt.
+    (S.PAYOUT_ADVANCED, St.INSURER_REJECT): S.INSURER_REJECTED,
+    (S.INSURER_ACCEPTED, St.INSURER_REJECT): S.INSURER_REJECTED,
 }
 
 #: Statuses in which a claim is still being worked by ops.
@@ -80,7 +85,7 @@ OPEN_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.APPROVED})
 #: parcel is never paid twice. A denied, withdrawn or lapsed claim leaves room for a new one.
 STANDING_STATUSES = frozenset(ClaimStatus) - {S.DENIED, S.WITHDRAWN, S.LAPSED}
 #: Statuses after which nothing more happens.
-FINAL_STATUSES = frozenset({S.SETTLED, S.DENIED, S.LAPSED, S.WITHDRAWN})
+FINAL_STATUSES = frozenset({S.SETTLED, S.INSURER_REJECTED, S.DENIED, S.LAPSED, S.WITHDRAWN})
 
 
 class TransitionRefused(Conflict):

@@ -36,6 +36,8 @@ class Account(StrEnum):
     SELLER_RECEIVABLE = "seller_receivable"
     #: Losses we bear ourselves (an insurer shortfall or rejection we do not pass on).
     CLAIMS_LOSS = "claims_loss"
+    #: Money received from underwriters and carriers (claim settlements and recoveries).
+    CASH_RECEIVED = "cash_received"
 
 
 ACCOUNT_NAMES = {
@@ -47,6 +49,7 @@ ACCOUNT_NAMES = {
     Account.CLAIMS_RECEIVABLE_CARRIER: "Claims receivable from carriers",
     Account.SELLER_RECEIVABLE: "Receivable from sellers (clawbacks)",
     Account.CLAIMS_LOSS: "Claim losses borne by us",
+    Account.CASH_RECEIVED: "Claim money received from underwriters and carriers",
 }
 
 

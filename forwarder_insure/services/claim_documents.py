@@ -17,7 +17,7 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, ClaimDocument
-from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import (
     ChecklistItem,
@@ -33,7 +33,8 @@ from forwarder_insure.domain.errors import Conflict, Forbidden, NotFound
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.services.claim_screening import rescreen
 from forwarder_insure.services.claim_timeline import log
-from forwarder_insure.services.scope import get_visible
+from forwarder_insure.services.payouts import advance_if_payable
+from forwarder_insure.services.scope import get_visible, lock_visible
 from forwarder_insure.storage import DocumentStore, StoredDocument
 
 #: Documents are taken while a claim is being worked or waits for its grace documents.
@@ -54,7 +55,7 @@ OnFailure = Callable[[Callable[[], None]], None]
 def claim_taking(session: Session, caller: Caller, claim_id: str, kind: DocumentKind) -> Claim:
     """The claim, if it takes a ``kind`` document from ``caller`` now; refused before any byte
     is stored (404 unseen, 422 wrong kind, 409 closed, 403 a document only staff supply)."""
-    claim = get_visible(session, Claim, claim_id, caller, "claim")
+    claim = lock_visible(session, Claim, claim_id, caller, "claim")
     item = checklist_item(ClaimKind(claim.kind), kind)
     check_open(claim)
     check_supplier(item, caller)
@@ -125,6 +126,7 @@ def record(
     log(session, claim, actor, "document_received", f"{kind.value}: {stored.filename}", now)
     _note_checklist(claim, now)
     rescreen(session, claim, rules, now)
+    advance_if_payable(session, claim, SYSTEM, now)  # the last document of an approved claim
     return document
 
 
@@ -139,7 +141,7 @@ def reject_document(
 ) -> Claim:
     """Refuse a document (unreadable, wrong parcel, altered): its checklist item is missing again
     unless another document of that kind was received."""
-    claim = get_visible(session, Claim, claim_id, caller, "claim")
+    claim = lock_visible(session, Claim, claim_id, caller, "claim")
     document = get_document(session, caller, claim_id, document_id)
     check_open(claim)
     if document.status == "rejected":

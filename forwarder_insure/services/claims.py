@@ -36,8 +36,9 @@ from forwarder_insure.domain.money import Money
 from forwarder_insure.services.claim_documents import OnFailure, received_kinds
 from forwarder_insure.services.claim_evidence import attach_known_evidence
 from forwarder_insure.services.claim_screening import screen_claim
-from forwarder_insure.services.claim_timeline import log
-from forwarder_insure.services.scope import get_visible, list_visible
+from forwarder_insure.services.claim_timeline import log, transition
+from forwarder_insure.services.payouts import advance_if_payable
+from forwarder_insure.services.scope import get_visible, list_visible, lock_visible
 from forwarder_insure.storage import DocumentStore
 
 
@@ -104,19 +105,46 @@ def get_claim(session: Session, caller: Caller, claim_id: str) -> Claim:
     return get_visible(session, Claim, claim_id, caller, "claim")
 
 
-def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:
-    """Claims the caller may see (a seller: its own), newest first."""
-    return list_visible(Claim, caller, status=status, seller_id=seller_id)
+def lock_claim(session: Session, caller: Caller, claim_id: str) -> Claim:
+    """The claim, row-locked until the transaction ends: every change to a claim takes this
+    lock first, so concurrent steps on one claim happen one after the other."""
+    return lock_visible(session, Claim, claim_id, caller, "claim")
 
 
-def transition(
-    session: Session, claim: Claim, step: Step, caller: Caller, now: datetime, detail: str | None
-) -> ClaimStatus:
-    """Move ``claim`` by ``step`` (409 if the table does not allow it), logged and announced."""
-    new = next_status(ClaimStatus(claim.status), step)
-    claim.status = new.value
-    log(session, claim, caller, new.value, detail, now)
-    return new
+def list_query(
+    caller: Caller,
+    *,
+    status: str | None,
+    seller_id: str | None,
+    rules: ClaimRules,
+    now: datetime,
+    decision_overdue: bool | None = None,
+    settlement_overdue: bool | None = None,
+) -> Select:
+    """Claims the caller may see (a seller: its own), newest first, optionally only those past
+    (or within) our decision SLA or with the insurer's settlement overdue."""
+    query = list_visible(Claim, caller, status=status, seller_id=seller_id)
+    if decision_overdue is not None:
+        late = (
+            (Claim.status == ClaimStatus.SUBMITTED.value)
+            & Claim.checklist_complete_at.is_not(None)
+            & (Claim.checklist_complete_at < now - rules.decision_sla)
+        )
+        query = query.where(late if decision_overdue else ~late)
+    if settlement_overdue is not None:
+        overdue = Claim.settlement_overdue_at.is_not(None) & (
+            Claim.status == ClaimStatus.INSURER_ACCEPTED.value
+        )
+        query = query.where(overdue if settlement_overdue else ~overdue)
+    return query
+
+
+def decision_due_at(claim: Claim, rules: ClaimRules) -> datetime | None:
+    """When we owe a decision: the decision SLA after the checklist became complete, for a
+    submitted claim waiting on us (not on the seller)."""
+    if claim.status != ClaimStatus.SUBMITTED.value or claim.checklist_complete_at is None:
+        return None
+    return claim.checklist_complete_at + rules.decision_sla
 
 
 def submit(
@@ -126,7 +154,7 @@ def submit(
 
     The claim is screened; a small claim with no flag is approved at once (fast track).
     """
-    claim = get_claim(session, caller, claim_id)
+    claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.SUBMIT)  # refuse early, before anything changes
     lacking = missing(ClaimKind(claim.kind), received_kinds(claim), Stage.SUBMISSION)
     if lacking:
@@ -147,7 +175,9 @@ def submit(
     elif rules.fast_track_allows(claim.amount_claimed):
         claim.amount_approved_minor = claim.amount_claimed_minor
         claim.decided_at = now
+        claim.fast_tracked = True
         transition(session, claim, Step.APPROVE, SYSTEM, now, "fast track: small claim, no flag")
+        advance_if_payable(session, claim, SYSTEM, now)
     session.flush()
     return claim
 
@@ -161,7 +191,7 @@ def request_documents(
     now: datetime,
 ) -> Claim:
     """Ask the seller for more (the claim waits in needs_info until it is submitted again)."""
-    claim = get_claim(session, caller, claim_id)
+    claim = lock_claim(session, caller, claim_id)
     for kind in kinds:
         checklist_item(ClaimKind(claim.kind), kind)
     wanted = ", ".join(k.value for k in kinds)
@@ -183,7 +213,7 @@ def approve(
 ) -> Claim:
     """Approve an amount (at most insured value less deductible); above the four-eyes limit
     only a supervisor (or admin) may."""
-    claim = get_claim(session, caller, claim_id)
+    claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.APPROVE)
     coverage = session.get(Coverage, claim.coverage_id)
     check_amount_approved(amount, coverage.insured_value, coverage.deductible)
@@ -194,12 +224,13 @@ def approve(
     claim.amount_approved_minor = amount.minor
     claim.decided_at = now
     transition(session, claim, Step.APPROVE, caller, now, f"{amount}. {note or ''}".strip())
+    advance_if_payable(session, claim, SYSTEM, now)
     session.flush()
     return claim
 
 
 def deny(session: Session, caller: Caller, claim_id: str, reason: str, now: datetime) -> Claim:
-    claim = get_claim(session, caller, claim_id)
+    claim = lock_claim(session, caller, claim_id)
     claim.decided_at = now
     transition(session, claim, Step.DENY, caller, now, reason)
     session.flush()
@@ -209,7 +240,7 @@ def deny(session: Session, caller: Caller, claim_id: str, reason: str, now: date
 def withdraw(
     session: Session, caller: Caller, claim_id: str, now: datetime, reason: str | None
 ) -> Claim:
-    claim = get_claim(session, caller, claim_id)
+    claim = lock_claim(session, caller, claim_id)
     transition(session, claim, Step.WITHDRAW, caller, now, reason)
     session.flush()
     return claim

@@ -4,9 +4,8 @@ A claim may be submitted before the slow documents (the buyer's dispute, the car
 exist; they are due by its ``grace_deadline``. This runs nightly: a claim still missing documents
 at its ``grace_reminder_due_at`` (a few days before the deadline) gets one reminder
 (``claim.grace_reminder``, which reaches the seller by webhook), and one still missing them at
-the deadline lapses. A claim whose
-payout was already advanced is not lapsed here: the payout run turns that advance into a
-receivable from the seller.
+the deadline lapses. A fast-tracked claim, already paid, lapses too: its
+advance becomes a receivable from the seller (``payout.clawback``) rather than a silent loss.
 
 Safe to run twice or at once: each claim is locked (``SKIP LOCKED``) and re-checked, a reminder
 is stamped on the claim, and a lapse is a transition the table allows only once.
@@ -25,13 +24,16 @@ from forwarder_insure.domain.access import SYSTEM
 from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, Step, missing
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.services.claim_documents import received_kinds
-from forwarder_insure.services.claim_timeline import log
-from forwarder_insure.services.claims import transition
+from forwarder_insure.services.claim_timeline import log, transition
+from forwarder_insure.services.payouts import claw_back
 
 #: Claims that lapse when their grace deadline passes with documents missing.
-LAPSABLE = (ClaimStatus.SUBMITTED, ClaimStatus.NEEDS_INFO, ClaimStatus.APPROVED)
-#: Claims whose seller is reminded (an advanced claim too: its seller may owe the money back).
-REMINDED = (*LAPSABLE, ClaimStatus.PAYOUT_ADVANCED)
+LAPSABLE = (
+    ClaimStatus.SUBMITTED,
+    ClaimStatus.NEEDS_INFO,
+    ClaimStatus.APPROVED,
+    ClaimStatus.PAYOUT_ADVANCED,  # fast-tracked: the advance becomes the seller's debt
+)
 
 
 @dataclass
@@ -49,6 +51,8 @@ def run(session: Session, as_of: datetime) -> GraceSummary:
         lacking = _missing(claim)
         if lacking:
             claim.decided_at = as_of
+            if claim.payout is not None:
+                claw_back(session, claim, as_of)
             transition(
                 session, claim, Step.LAPSE, SYSTEM, as_of,
                 f"grace period ended without: {', '.join(lacking)}",
@@ -59,7 +63,7 @@ def run(session: Session, as_of: datetime) -> GraceSummary:
         (Claim.grace_reminder_due_at <= as_of)
         & (Claim.grace_deadline > as_of)
         & Claim.grace_reminded_at.is_(None),
-        REMINDED,
+        LAPSABLE,
     ):
         lacking = _missing(claim)
         if lacking:
@@ -82,7 +86,7 @@ def _due(session: Session, condition, statuses) -> list[Claim]:
             .where(condition, Claim.status.in_([s.value for s in statuses]))
             .order_by(Claim.grace_deadline, Claim.id)
             .with_for_update(skip_locked=True, of=Claim)
-            .options(selectinload(Claim.documents))
+            .options(selectinload(Claim.documents), selectinload(Claim.payout))
         )
     )
 

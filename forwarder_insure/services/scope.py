@@ -25,6 +25,19 @@ def get_visible(session: Session, model: type[Row], row_id: Any, caller: Caller,
     return row
 
 
+def lock_visible(session: Session, model: type[Row], row_id: Any, caller: Caller, what: str) -> Row:
+    """Like :func:`get_visible`, with the row locked (``FOR UPDATE``) and read afresh."""
+    row = session.scalars(
+        select(model)
+        .where(model.id == row_id)  # type: ignore[attr-defined]
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None or not caller.can_see_seller(row.seller_id):  # type: ignore[attr-defined]
+        raise NotFound(f"no {what} {row_id}", code=f"{what.replace(' ', '_')}_not_found")
+    return row
+
+
 def list_visible(
     model: Any, caller: Caller, *, status: str | None, seller_id: str | None
 ) -> Select[Any]:

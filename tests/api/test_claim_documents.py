@@ -152,14 +152,20 @@ def test_submitting_starts_the_grace_period_and_screens(as_role, underwriter, cl
     assert body["risk"] == {"score": 0, "flags": []}
 
 
-def test_a_small_clean_claim_is_approved_at_once(as_role, underwriter, clock):
+def test_a_small_clean_claim_is_approved_and_paid_at_once(as_role, underwriter, clock):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
     claim = ready_claim(seller, handler, "DOC-6", amount="80.00")
     clock.advance(days=20)
     body = seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()
-    assert body["status"] == "approved"
+    assert body["status"] == "payout_advanced"  # before the grace documents: fast track
     assert body["amount_approved"] == {"amount": "80.00", "currency": "USD"}
-    assert [t["event"] for t in body["timeline"]][-2:] == ["submitted", "approved"]
+    assert [t["event"] for t in body["timeline"]][-3:] == [
+        "submitted",
+        "approved",
+        "payout_advanced",
+    ]
+    assert body["payout"]["fast_track"] is True
+    assert body["payout"]["amount"] == {"amount": "80.00", "currency": "USD"}
 
 
 def test_a_flagged_small_claim_waits_for_a_person(as_role, underwriter, clock):

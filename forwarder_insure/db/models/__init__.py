@@ -7,6 +7,7 @@ from forwarder_insure.db.models.coverage import Coverage
 from forwarder_insure.db.models.idempotency import IdempotencyRecord
 from forwarder_insure.db.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from forwarder_insure.db.models.outbox import OutboxEvent
+from forwarder_insure.db.models.payouts import Payout, RecoveryTask
 from forwarder_insure.db.models.tracking import Inquiry, InquiryDocument, TrackingEvent
 from forwarder_insure.db.models.underwriting import ExchangeRate, Underwriter
 from forwarder_insure.db.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -26,6 +27,8 @@ __all__ = [
     "LedgerPosting",
     "LedgerTransaction",
     "OutboxEvent",
+    "Payout",
+    "RecoveryTask",
     "Seller",
     "StaffUser",
     "TrackingEvent",

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forwarder_insure.db.base import Base, BigIntKey, JSONDocument, in_list
@@ -17,6 +28,9 @@ from forwarder_insure.domain.claims import (
     DocumentSource,
 )
 from forwarder_insure.domain.money import Money
+
+if TYPE_CHECKING:
+    from forwarder_insure.db.models.payouts import Payout
 
 #: The claims that stand (the domain's STANDING_STATUSES), as an index predicate.
 STANDING_CLAIM = in_list("status", [s.value for s in ClaimStatus if s in STANDING_STATUSES])
@@ -60,6 +74,16 @@ class Claim(Base):
     #: claim rules then in force), and when it was done (once).
     grace_reminder_due_at: Mapped[datetime | None]
     grace_reminded_at: Mapped[datetime | None]
+    #: Approved automatically at submission (small, no flag): paid before the grace documents.
+    fast_tracked: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    #: The insurer's side: the pack filed, its acceptance, the settlement it then owes.
+    filed_with_insurer_at: Mapped[datetime | None]
+    insurer_reference: Mapped[str | None] = mapped_column(String(100))
+    insurer_accepted_at: Mapped[datetime | None]
+    settlement_due_at: Mapped[datetime | None]
+    #: When the insurer-sla job found the settlement overdue (announced once).
+    settlement_overdue_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
     risk_score: Mapped[int] = mapped_column(Integer, default=0)
     risk_flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     created_at: Mapped[datetime]
@@ -68,6 +92,7 @@ class Claim(Base):
         back_populates="claim", order_by="ClaimDocument.id"
     )
     timeline: Mapped[list[ClaimEvent]] = relationship(order_by="ClaimEvent.id")
+    payout: Mapped[Payout | None] = relationship(uselist=False, viewonly=True)
 
     @property
     def amount_claimed(self) -> Money:

@@ -1,0 +1,24 @@
+"""Recovery tasks: a lost parcel we paid for turned up delivered; ops recover the money."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from forwarder_insure.db.models import Claim, RecoveryTask
+from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.errors import Conflict
+from forwarder_insure.services.claim_timeline import log
+from forwarder_insure.services.scope import lock_visible
+
+
+def close(session: Session, caller: Caller, task_id: str, note: str, now: datetime) -> RecoveryTask:
+    task = lock_visible(session, RecoveryTask, task_id, caller, "recovery task")
+    if task.status != "open":
+        raise Conflict("the recovery task is already closed", code="recovery_task_closed")
+    task.status = "closed"
+    task.closed_at = now
+    task.note = note
+    log(session, session.get(Claim, task.claim_id), caller, "recovery_closed", note, now)
+    return task
