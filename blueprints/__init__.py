@@ -19,6 +19,7 @@ from blueprints import (
     ledger,
     payouts,
     quotes,
+    reports,
     tracking,
     underwriting,
     webhooks,
@@ -42,6 +43,7 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         payouts,
         underwriting,
         ledger,
+        reports,
         webhooks,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)

@@ -237,9 +237,47 @@ def _as_of(text: str | None) -> datetime:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
+export_cli = AppGroup("export", help="Reports for underwriters and finance.")
+
+
+@export_cli.command("bordereau")
+@click.option("--underwriter", "underwriter_id", required=True, help="Underwriter id (uw_...).")
+@click.option("--month", required=True, help="Calendar month in UTC, e.g. 2026-11.")
+@click.option("--kind", required=True, type=click.Choice(["premium", "claims"]))
+def export_bordereau(underwriter_id: str, month: str, kind: str) -> None:
+    """The monthly premium or claims bordereau of an underwriter, as CSV on stdout."""
+    from forwarder_insure.services import reports
+
+    try:
+        period = reports.Month.parse(month)
+    except DomainError as error:
+        raise click.BadParameter(error.detail, param_hint="--month") from None
+    with _unit_of_work() as session:
+        try:
+            reports.write_bordereau(sys.stdout, session, kind, underwriter_id, period)
+        except DomainError as error:
+            raise click.ClickException(error.detail) from None
+
+
+@export_cli.command("loss-ratio")
+@click.option("--month", required=True, help="Calendar month in UTC, e.g. 2026-11.")
+def export_loss_ratio(month: str) -> None:
+    """Premium written, claims incurred and paid, and the loss ratio per underwriter and
+    currency for the month, as CSV on stdout."""
+    from forwarder_insure.services import reports
+
+    try:
+        period = reports.Month.parse(month)
+    except DomainError as error:
+        raise click.BadParameter(error.detail, param_hint="--month") from None
+    with _unit_of_work() as session:
+        reports.write_loss_ratios(sys.stdout, session, period)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(export_cli)
     for command in (
         create_api_key,
         revoke_api_key,

@@ -1,0 +1,83 @@
+"""Reports for ops and finance: bordereaux as CSV and the loss-ratio summary (handler and up)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+
+from blueprints.api_blueprint import ApiBlueprint
+from blueprints.fields import MoneySchema
+from blueprints.request_scope import db_session
+from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.services import reports
+
+blp = ApiBlueprint("reports", __name__, description="Bordereaux and loss ratios")
+
+MONTH = ma.fields.String(
+    required=True,
+    validate=ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="a month like 2026-11"),
+)
+
+
+class BordereauArgsSchema(ma.Schema):
+    underwriter_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    month = MONTH
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["premium", "claims"]))
+
+
+class LossRatioArgsSchema(ma.Schema):
+    month = MONTH
+
+
+class LossRatioSchema(ma.Schema):
+    underwriter_id = ma.fields.String(required=True)
+    underwriter_name = ma.fields.String(required=True)
+    month = ma.fields.String(required=True)
+    currency = ma.fields.String(required=True)
+    premium_written = ma.fields.Nested(MoneySchema, required=True)
+    claims_incurred = ma.fields.Nested(MoneySchema, required=True)
+    claims_paid = ma.fields.Nested(MoneySchema, required=True)
+    ratio = ma.fields.Decimal(as_string=True, allow_none=True, required=True)
+
+
+class LossRatiosSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(LossRatioSchema), required=True)
+
+
+@blp.route("/reports/bordereau")
+class Bordereau(MethodView):
+    @blp.requires(at_least(Role.HANDLER))
+    @blp.arguments(BordereauArgsSchema, location="query")
+    @blp.response(200, description="text/csv: the monthly premium or claims bordereau")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args: dict[str, Any]):
+        """An underwriter's premium or claims bordereau for a month (CSV, as the CLI writes)."""
+        out = io.StringIO()
+        reports.write_bordereau(
+            out,
+            db_session(),
+            args["kind"],
+            args["underwriter_id"],
+            reports.Month.parse(args["month"]),
+        )
+        name = f"bordereau-{args['kind']}-{args['underwriter_id']}-{args['month']}.csv"
+        return Response(
+            out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+@blp.route("/reports/loss-ratios")
+class LossRatios(MethodView):
+    @blp.requires(at_least(Role.HANDLER))
+    @blp.arguments(LossRatioArgsSchema, location="query")
+    @blp.response(200, LossRatiosSchema)
+    def get(self, args: dict[str, Any]):
+        """Premium written, claims incurred and paid, and their ratio, per underwriter and
+        currency for a month."""
+        return {"items": reports.loss_ratios(db_session(), reports.Month.parse(args["month"]))}
