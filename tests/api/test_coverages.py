@@ -7,12 +7,15 @@ from datetime import date
 from decimal import Decimal
 
 import pypdf
+import pytest
 from sqlalchemy import func, select
 
 from forwarder_insure.db.models import Coverage, LedgerTransaction, OutboxEvent
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services import exchange_rates, ledger
 from tests.fixtures.insurance import add_underwriter, bind, offered_token, quote
+
+pytestmark = pytest.mark.usefixtures("balanced_books")  # binding and voiding move money
 
 
 def session_of(app):

@@ -13,7 +13,7 @@ from forwarder_insure.domain.access import Role
 from tests.fixtures.app import KeyedClient, issue_key
 from tests.fixtures.insurance import add_underwriter, bind, offered_token
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("balanced_books")]
 
 
 def counts(app) -> tuple[int, int]:

@@ -100,3 +100,49 @@ def test_the_job_and_the_api_racing_pay_once(committing_app, clock, backend):
     assert count(database, OutboxEvent, OutboxEvent.type == "payout.advanced") == len(claims)
     assert job_paid <= len(claims)
     assert_books_balance(database)
+
+
+FAIL_PAYOUT_EVENT = """
+CREATE FUNCTION test_refuse_payout_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.type = 'payout.advanced' THEN
+        RAISE EXCEPTION 'the outbox is down';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER test_refuse_payout_event BEFORE INSERT ON outbox_events
+    FOR EACH ROW EXECUTE FUNCTION test_refuse_payout_event();
+"""
+
+
+def test_a_failure_after_the_payout_row_leaves_no_payout_behind(committing_app, clock, backend):
+    """The payout, its postings and its event are one transaction: if the event cannot be
+    written (here the database refuses it), no money has moved and the claim can be paid later."""
+    add_underwriter(committing_app)
+    seller, handler = client(committing_app, Role.SELLER), client(committing_app, Role.HANDLER)
+    claim = submitted_claim(seller, handler, clock, "CRASH-1")
+    upload(seller, claim["id"], "dispute_screenshot", png_bytes(971))
+    upload(handler, claim["id"], "carrier_loss_letter", png_bytes(972))
+    database = committing_app.extensions["forwarder_insure"].database
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql(FAIL_PAYOUT_EVENT)
+    try:
+        failed = handler.post(
+            f"/api/v1/claims/{claim['id']}/approve",
+            json={"amount": {"amount": "150.00", "currency": "USD"}},
+        )
+    finally:
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER test_refuse_payout_event ON outbox_events")
+            conn.exec_driver_sql("DROP FUNCTION test_refuse_payout_event()")
+    assert failed.status_code >= 500
+    assert count(database, Payout) == 0
+    assert count(database, LedgerTransaction, LedgerTransaction.kind == "claim_payout") == 0
+    assert seller.get(f"/api/v1/claims/{claim['id']}").get_json()["status"] == "submitted"
+    retried = handler.post(
+        f"/api/v1/claims/{claim['id']}/approve",
+        json={"amount": {"amount": "150.00", "currency": "USD"}},
+    )
+    assert retried.get_json()["status"] == "payout_advanced"
+    assert count(database, Payout) == 1
+    assert_books_balance(database)
