@@ -28,13 +28,17 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from forwarder_insure.documents.certificate_pdf import _instant, _markup, _money, _rows, _styles
-from forwarder_insure.documents.delivery_record_pdf import (
-    _clipped,
-    _grid,
-    _grid_styles,
-    _optional_instant,
-    _render,
+from forwarder_insure.documents.pdf_layout import (
+    clipped,
+    fact_table,
+    grid_styles,
+    grid_table,
+    instant,
+    markup,
+    money,
+    optional_instant,
+    paragraph_styles,
+    render_pdf,
 )
 from forwarder_insure.domain.clock import ensure_utc
 from forwarder_insure.domain.money import Money
@@ -184,7 +188,7 @@ def _in_pack_order(cover: CoverSheet) -> list[tuple[str | None, PackDocument]]:
 
 
 def _documents_table(entries: list[tuple[str | None, PackDocument]], width: float) -> Flowable:
-    styles = _grid_styles()
+    styles = grid_styles()
     status_style = styles["head"]
     rows = []
     for name, document in entries:
@@ -194,13 +198,13 @@ def _documents_table(entries: list[tuple[str | None, PackDocument]], width: floa
             else Paragraph("Not included (rejected in review)", styles["cell"])
         )
         uploaded_as = (
-            f"Uploaded as: {_clipped(document.filename)}" if document.filename else "No file name"
+            f"Uploaded as: {clipped(document.filename)}" if document.filename else "No file name"
         )
         rows.append(
             [
                 [archived, Paragraph(document.sha256, styles["code"])],
                 [
-                    Paragraph(_markup(document.kind), styles["code"]),
+                    Paragraph(markup(document.kind), styles["code"]),
                     Paragraph(
                         f"{escape(document.content_type)}, {document.size:,} bytes",
                         styles["cell"],
@@ -208,15 +212,15 @@ def _documents_table(entries: list[tuple[str | None, PackDocument]], width: floa
                     Paragraph(uploaded_as, styles["cell"]),
                 ],
                 [
-                    Paragraph(_instant(document.uploaded_at), styles["cell"]),
-                    Paragraph(f"by {_clipped(document.uploaded_by)}", styles["cell"]),
+                    Paragraph(instant(document.uploaded_at), styles["cell"]),
+                    Paragraph(f"by {clipped(document.uploaded_by)}", styles["cell"]),
                     Paragraph(escape(document.status.upper()), status_style),
                 ],
             ]
         )
     # A SHA-256 in 7-point Courier is 269 points wide; its column keeps it on one line.
     file_width, uploaded_width = 100 * mm, 36 * mm
-    return _grid(
+    return grid_table(
         ("File in this pack and its SHA-256", "Document", "Uploaded"),
         rows,
         (file_width, width - file_width - uploaded_width, uploaded_width),
@@ -224,40 +228,40 @@ def _documents_table(entries: list[tuple[str | None, PackDocument]], width: floa
 
 
 def _content(cover: CoverSheet, width: float) -> list[Flowable]:
-    styles = _styles()
-    grid = _grid_styles()
+    styles = paragraph_styles()
+    grid = grid_styles()
     entries = _in_pack_order(cover)
     included = sum(1 for name, _document in entries if name is not None)
 
     claim = [
-        ("Claim ID", _markup(cover.claim_id)),
-        ("Kind", _markup(cover.claim_kind)),
-        ("Status", _markup(cover.claim_status)),
-        ("Seller ID", _markup(cover.seller_id)),
-        ("Coverage ID", _markup(cover.coverage_id)),
-        ("Certificate number", _markup(cover.certificate_number)),
-        ("Underwriter", _markup(cover.underwriter_name)),
+        ("Claim ID", markup(cover.claim_id)),
+        ("Kind", markup(cover.claim_kind)),
+        ("Status", markup(cover.claim_status)),
+        ("Seller ID", markup(cover.seller_id)),
+        ("Coverage ID", markup(cover.coverage_id)),
+        ("Certificate number", markup(cover.certificate_number)),
+        ("Underwriter", markup(cover.underwriter_name)),
     ]
     amounts = [
-        ("Amount claimed", _money(cover.amount_claimed)),
+        ("Amount claimed", money(cover.amount_claimed)),
         (
             "Amount approved",
-            _money(cover.amount_approved) if cover.amount_approved is not None else "Not approved",
+            money(cover.amount_approved) if cover.amount_approved is not None else "Not approved",
         ),
-        ("Insured value", _money(cover.insured_value)),
-        ("Deductible", _money(cover.deductible)),
+        ("Insured value", money(cover.insured_value)),
+        ("Deductible", money(cover.deductible)),
     ]
     dates = [
-        ("Submitted at (UTC)", _optional_instant(cover.submitted_at, "Not submitted")),
-        ("Grace deadline (UTC)", _optional_instant(cover.grace_deadline, "None")),
-        ("Generated at (UTC)", _instant(cover.generated_at)),
+        ("Submitted at (UTC)", optional_instant(cover.submitted_at, "Not submitted")),
+        ("Grace deadline (UTC)", optional_instant(cover.grace_deadline, "None")),
+        ("Generated at (UTC)", instant(cover.generated_at)),
     ]
 
     content: list[Flowable] = [
         Paragraph(TITLE, styles["title"]),
         Paragraph(
-            f"Cover sheet for claim {_markup(cover.claim_id)}, prepared for "
-            f"{_markup(cover.underwriter_name)}",
+            f"Cover sheet for claim {markup(cover.claim_id)}, prepared for "
+            f"{markup(cover.underwriter_name)}",
             styles["subtitle"],
         ),
         Spacer(0, 5 * mm),
@@ -269,14 +273,14 @@ def _content(cover: CoverSheet, width: float) -> list[Flowable]:
             styles["small"],
         ),
         Paragraph("Claim", styles["section"]),
-        _rows(styles, claim, width),
+        fact_table(styles, claim, width),
         Paragraph("Amounts", styles["section"]),
-        _rows(styles, amounts, width),
+        fact_table(styles, amounts, width),
         Paragraph("Dates", styles["section"]),
-        _rows(styles, dates, width),
+        fact_table(styles, dates, width),
         Paragraph("Seller's description", styles["section"]),
         Paragraph(
-            _markup(cover.description) if cover.description else "None given", styles["value"]
+            markup(cover.description) if cover.description else "None given", styles["value"]
         ),
         Paragraph("Checklist", styles["section"]),
     ]
@@ -284,13 +288,13 @@ def _content(cover: CoverSheet, width: float) -> list[Flowable]:
     if cover.checklist:
         third = width / 3
         content.append(
-            _grid(
+            grid_table(
                 ("Document", "Stage", "Status"),
                 [
                     [
-                        Paragraph(_markup(kind), grid["code"]),
-                        Paragraph(_markup(stage), grid["cell"]),
-                        Paragraph(_markup(status), grid["cell"]),
+                        Paragraph(markup(kind), grid["code"]),
+                        Paragraph(markup(stage), grid["cell"]),
+                        Paragraph(markup(status), grid["cell"]),
                     ]
                     for kind, stage, status in cover.checklist
                 ],
@@ -310,12 +314,12 @@ def _content(cover: CoverSheet, width: float) -> list[Flowable]:
     if cover.flags:
         code_width = 50 * mm
         content.append(
-            _grid(
+            grid_table(
                 ("Flag", "Detail"),
                 [
                     [
-                        Paragraph(_markup(code), grid["code"]),
-                        Paragraph(_clipped(detail) if detail else "&#8212;", grid["cell"]),
+                        Paragraph(markup(code), grid["code"]),
+                        Paragraph(clipped(detail) if detail else "&#8212;", grid["cell"]),
                     ]
                     for code, detail in cover.flags
                 ],
@@ -329,14 +333,14 @@ def _content(cover: CoverSheet, width: float) -> list[Flowable]:
     if cover.timeline:
         at_width, actor_width, event_width = 36 * mm, 34 * mm, 34 * mm
         content.append(
-            _grid(
+            grid_table(
                 ("At (UTC)", "Actor", "Event", "Detail"),
                 [
                     [
-                        Paragraph(_instant(at), grid["cell"]),
-                        Paragraph(_clipped(actor), grid["code"]),
-                        Paragraph(_clipped(event), grid["code"]),
-                        Paragraph(_clipped(detail) if detail else "&#8212;", grid["cell"]),
+                        Paragraph(instant(at), grid["cell"]),
+                        Paragraph(clipped(actor), grid["code"]),
+                        Paragraph(clipped(event), grid["code"]),
+                        Paragraph(clipped(detail) if detail else "&#8212;", grid["cell"]),
                     ]
                     for at, actor, event, detail in sorted(
                         cover.timeline, key=lambda entry: ensure_utc(entry[0])
@@ -352,7 +356,7 @@ def _content(cover: CoverSheet, width: float) -> list[Flowable]:
 
 def render_cover_sheet(cover: CoverSheet) -> bytes:
     """The pack's cover sheet as a PDF: the claim, its checklist, every document with its hash."""
-    return _render(
+    return render_pdf(
         lambda width, _height: _content(cover, width),
         title=f"{TITLE} {cover.claim_id}",
         subject=f"Evidence for claim {cover.claim_id} on certificate {cover.certificate_number}",
@@ -363,7 +367,7 @@ def render_cover_sheet(cover: CoverSheet) -> bytes:
 def _manifest(cover: CoverSheet, entries: list[tuple[str | None, PackDocument]]) -> bytes:
     manifest = {
         "claim_id": cover.claim_id,
-        "generated_at": _instant(cover.generated_at),
+        "generated_at": instant(cover.generated_at),
         "cover_sheet": COVER_SHEET_NAME,
         "documents": [
             {

@@ -14,8 +14,14 @@ from datetime import datetime
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepInFrame, Paragraph, Spacer
 
-from forwarder_insure.documents.certificate_pdf import _instant, _markup, _rows, _styles
-from forwarder_insure.documents.delivery_record_pdf import _carrier, _render
+from forwarder_insure.documents.pdf_layout import (
+    carrier_and_service,
+    fact_table,
+    instant,
+    markup,
+    paragraph_styles,
+    render_pdf,
+)
 from forwarder_insure.domain.clock import ensure_utc
 
 TITLE = "Hand-over record"
@@ -44,31 +50,31 @@ class HandoverRecord:
 
 
 def _content(record: HandoverRecord, width: float) -> list[Flowable]:
-    styles = _styles()
+    styles = paragraph_styles()
     shipment = [
-        ("Certificate number", _markup(record.certificate_number)),
-        ("Coverage ID", _markup(record.coverage_id)),
-        ("Order reference", _markup(record.order_reference)),
-        ("Package reference", _markup(record.package_reference)),
-        ("Carrier", _carrier(record.carrier, record.service)),
+        ("Certificate number", markup(record.certificate_number)),
+        ("Coverage ID", markup(record.coverage_id)),
+        ("Order reference", markup(record.order_reference)),
+        ("Package reference", markup(record.package_reference)),
+        ("Carrier", carrier_and_service(record.carrier, record.service)),
         (
             "Tracking number",
-            _markup(record.tracking_number) if record.tracking_number else "None attached",
+            markup(record.tracking_number) if record.tracking_number else "None attached",
         ),
     ]
     scan = [
-        ("Handed over at (UTC)", _instant(record.handed_over_at)),
-        ("Scan code", _markup(record.scan_code)),
-        ("Scan location", _markup(record.scan_location) if record.scan_location else "Not stated"),
+        ("Handed over at (UTC)", instant(record.handed_over_at)),
+        ("Scan code", markup(record.scan_code)),
+        ("Scan location", markup(record.scan_location) if record.scan_location else "Not stated"),
         (
             "Carrier's description",
-            _markup(record.scan_description) if record.scan_description else "Not stated",
+            markup(record.scan_description) if record.scan_description else "Not stated",
         ),
     ]
     return [
         Paragraph(TITLE, styles["title"]),
         Paragraph(
-            f"Parcel insured under certificate {_markup(record.certificate_number)}",
+            f"Parcel insured under certificate {markup(record.certificate_number)}",
             styles["subtitle"],
         ),
         Spacer(0, 5 * mm),
@@ -78,18 +84,18 @@ def _content(record: HandoverRecord, width: float) -> list[Flowable]:
             styles["small"],
         ),
         Paragraph("Shipment", styles["section"]),
-        _rows(styles, shipment, width),
+        fact_table(styles, shipment, width),
         Paragraph("First carrier scan", styles["section"]),
-        _rows(styles, scan, width),
+        fact_table(styles, scan, width),
         Paragraph("Record", styles["section"]),
-        _rows(styles, [("Generated at (UTC)", _instant(record.generated_at))], width),
+        fact_table(styles, [("Generated at (UTC)", instant(record.generated_at))], width),
     ]
 
 
 def render_handover_record(record: HandoverRecord) -> bytes:
     """The hand-over record as a one-page PDF; overlong carrier text is shrunk, never split."""
 
-    return _render(
+    return render_pdf(
         lambda width, height: [KeepInFrame(width, height, _content(record, width), mode="shrink")],
         title=f"{TITLE} {record.certificate_number}",
         subject=f"Hand-over of order {record.order_reference} to {record.carrier}",
