@@ -17,6 +17,7 @@ from blueprints import (
     inquiries,
     insurer,
     ledger,
+    order_entry,
     payouts,
     quotes,
     reports,
@@ -31,6 +32,7 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: Flask, api: ProblemApi) -> None:
     app.register_blueprint(health.blp)
+    app.register_blueprint(order_entry.blp)
     for module in (
         identity,
         quotes,

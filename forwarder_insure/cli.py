@@ -132,6 +132,9 @@ def demo_command(host: str, port: int) -> None:
     scheduler = build_scheduler(runtime, background=True)
     scheduler.start()
     click.echo(f"serving http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
+    seller_key = dict(keys).get(Role.SELLER)
+    if seller_key:
+        click.echo(f"order entry demo: http://{host}:{port}/demo/order-entry?key={seller_key}")
     sys.stdout.flush()
     # Flask refuses app.run() inside its own CLI; werkzeug's threaded server is what it would run.
     try:
