@@ -81,9 +81,15 @@ TRANSITIONS: dict[tuple[ClaimStatus, Step], ClaimStatus] = {
 
 #: Statuses in which a claim is still being worked by ops.
 OPEN_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.APPROVED})
+#: Claims that ended with nothing owed by anyone (unless a lapse followed an advance).
+ENDED_UNPAID = frozenset({S.DENIED, S.WITHDRAWN, S.LAPSED})
 #: Statuses in which a claim stands, worked or paid: a coverage has at most one such claim, so a
 #: parcel is never paid twice. A denied, withdrawn or lapsed claim leaves room for a new one.
-STANDING_STATUSES = frozenset(ClaimStatus) - {S.DENIED, S.WITHDRAWN, S.LAPSED}
+STANDING_STATUSES = frozenset(ClaimStatus) - ENDED_UNPAID
+#: Documents are taken while a claim is being worked or waits for its grace documents.
+TAKES_DOCUMENTS = frozenset({S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.APPROVED, S.PAYOUT_ADVANCED})
+#: A claim is filed with the underwriter once we decided to pay it.
+FILEABLE = frozenset({S.APPROVED, S.PAYOUT_ADVANCED})
 #: Statuses after which nothing more happens.
 FINAL_STATUSES = frozenset({S.SETTLED, S.INSURER_REJECTED, S.DENIED, S.LAPSED, S.WITHDRAWN})
 
@@ -108,6 +114,11 @@ def next_status(status: ClaimStatus, step: Step) -> ClaimStatus:
 
 def allowed_steps(status: ClaimStatus) -> list[Step]:
     return [step for (frm, step) in TRANSITIONS if frm is status]
+
+
+def statuses_allowing(step: Step) -> frozenset[ClaimStatus]:
+    """Every status from which ``step`` may be taken, read off the transition table."""
+    return frozenset(frm for (frm, s) in TRANSITIONS if s is step)
 
 
 class DocumentKind(StrEnum):

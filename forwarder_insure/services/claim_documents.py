@@ -20,6 +20,7 @@ from forwarder_insure.db.models import Claim, ClaimDocument
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import (
+    TAKES_DOCUMENTS,
     ChecklistItem,
     ClaimKind,
     ClaimStatus,
@@ -36,17 +37,6 @@ from forwarder_insure.services.claim_timeline import log
 from forwarder_insure.services.payouts import advance_if_payable
 from forwarder_insure.services.scope import get_visible, lock_visible
 from forwarder_insure.storage import DocumentStore, StoredDocument
-
-#: Documents are taken while a claim is being worked or waits for its grace documents.
-TAKES_DOCUMENTS = frozenset(
-    {
-        ClaimStatus.DRAFT,
-        ClaimStatus.SUBMITTED,
-        ClaimStatus.NEEDS_INFO,
-        ClaimStatus.APPROVED,
-        ClaimStatus.PAYOUT_ADVANCED,
-    }
-)
 
 #: Registers a clean-up to run if the request or job that stored a file does not commit.
 OnFailure = Callable[[Callable[[], None]], None]

@@ -25,7 +25,12 @@ from forwarder_insure.documents.delivery_record_pdf import (
 from forwarder_insure.documents.handover_record_pdf import HandoverRecord, render_handover_record
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claim_rules import ClaimRules
-from forwarder_insure.domain.claims import STANDING_STATUSES, DocumentKind, DocumentSource
+from forwarder_insure.domain.claims import (
+    STANDING_STATUSES,
+    TAKES_DOCUMENTS,
+    DocumentKind,
+    DocumentSource,
+)
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.tracking import NOT_A_SCAN
 from forwarder_insure.services import claim_documents
@@ -102,7 +107,7 @@ def attach_loss_letter(
     )
     session.add(letter)
     session.flush()
-    taking = STANDING_STATUSES & claim_documents.TAKES_DOCUMENTS
+    taking = STANDING_STATUSES & TAKES_DOCUMENTS
     claim = session.scalars(
         select(Claim).where(
             Claim.coverage_id == inquiry.coverage_id,

@@ -21,19 +21,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from forwarder_insure.db.models import Claim
 from forwarder_insure.domain.access import SYSTEM
-from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, Step, missing
+from forwarder_insure.domain.claims import ClaimKind, Step, missing, statuses_allowing
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.services.claim_documents import received_kinds
 from forwarder_insure.services.claim_timeline import log, transition
 from forwarder_insure.services.payouts import claw_back
 
-#: Claims that lapse when their grace deadline passes with documents missing.
-LAPSABLE = (
-    ClaimStatus.SUBMITTED,
-    ClaimStatus.NEEDS_INFO,
-    ClaimStatus.APPROVED,
-    ClaimStatus.PAYOUT_ADVANCED,  # fast-tracked: the advance becomes the seller's debt
-)
+#: Claims that lapse when their grace deadline passes with documents missing (a fast-tracked,
+#: paid claim too: its advance becomes the seller's debt).
+LAPSABLE = statuses_allowing(Step.LAPSE)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from forwarder_insure.db.models import Claim, Coverage, Payout, Underwriter
 from forwarder_insure.domain import payouts as money_rules
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claim_rules import ClaimRules
-from forwarder_insure.domain.claims import ClaimStatus, Step
+from forwarder_insure.domain.claims import FILEABLE, ClaimStatus, Step
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.ledger import Account
@@ -30,9 +30,6 @@ from forwarder_insure.services.claim_timeline import log, transition
 from forwarder_insure.services.claims import lock_claim
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.payouts import describe
-
-#: A claim can be filed with the underwriter once we decided to pay it.
-FILEABLE = frozenset({ClaimStatus.APPROVED, ClaimStatus.PAYOUT_ADVANCED})
 
 
 def file_with_insurer(session: Session, caller: Caller, claim_id: str, now: datetime) -> Claim:

@@ -21,7 +21,7 @@ from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from forwarder_insure.db.models import Claim, Coverage, Payout, Underwriter
-from forwarder_insure.domain.claims import ClaimStatus
+from forwarder_insure.domain.claims import ENDED_UNPAID, ClaimStatus
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import Invalid, NotFound
 from forwarder_insure.domain.money import Money
@@ -72,8 +72,6 @@ CLAIM_COLUMNS = (
     "recovered",
     "reserve",
 )
-#: Claims that ended without money owed by the underwriter.
-CLOSED_UNPAID = frozenset({ClaimStatus.DENIED, ClaimStatus.WITHDRAWN, ClaimStatus.LAPSED})
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ def claims_bordereau(session: Session, underwriter_id: str, month: Month) -> Ite
     closed_before = and_(
         Claim.decided_at.is_not(None),
         Claim.decided_at < month.start,
-        Claim.status.in_([s.value for s in CLOSED_UNPAID]),
+        Claim.status.in_([s.value for s in ENDED_UNPAID]),
     )
     settled_before = and_(Claim.settled_at.is_not(None), Claim.settled_at < month.start)
     rows = session.execute(
@@ -195,7 +193,7 @@ def loss_ratios(session: Session, month: Month) -> list[LossRatio]:
         .options(selectinload(Claim.payout))
     ):
         key = (coverage.underwriter_id, claim.currency)
-        if ClaimStatus(claim.status) not in CLOSED_UNPAID or claim.payout is not None:
+        if ClaimStatus(claim.status) not in ENDED_UNPAID or claim.payout is not None:
             add(incurred, key, claim.amount_approved)
     for payout, coverage in session.execute(
         select(Payout, Coverage)
@@ -302,7 +300,7 @@ def reserve(claim: Claim) -> Money:
     its share of the advance once paid; the approved (else the claimed) amount before."""
     status = ClaimStatus(claim.status)
     zero = Money.zero(claim.currency)
-    if status in CLOSED_UNPAID or status in (ClaimStatus.SETTLED, ClaimStatus.INSURER_REJECTED):
+    if status in ENDED_UNPAID or status in (ClaimStatus.SETTLED, ClaimStatus.INSURER_REJECTED):
         return zero
     if claim.payout is not None:
         return zero if claim.payout.status == "clawed_back" else claim.payout.underwriter_part
