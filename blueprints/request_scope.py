@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from blueprints.problems import problem
 from forwarder_insure.runtime import EXTENSION_KEY, Runtime
@@ -62,13 +62,19 @@ def discard_unless_committed(cleanup: Callable[[], None]) -> None:
 
 
 def _guard_body() -> Response | None:
+    """Check what every request sends before a view reads it: no NUL character anywhere
+    (PostgreSQL text cannot hold one, so it would fail deep inside a query), and a JSON body on
+    API writes, within its own size limit."""
     environ = request.environ
-    if environ["REQUEST_METHOD"] not in {"POST", "PUT", "PATCH"} or not environ.get(
-        "PATH_INFO", ""
-    ).startswith("/api/"):
+    path = environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    if "\x00" in path or "%00" in query or "\x00" in query:
+        raise BadRequest("The request's path or query contains a NUL character.")
+    if environ["REQUEST_METHOD"] not in {"POST", "PUT", "PATCH"} or not path.startswith("/api/"):
         return None
     if environ.get("CONTENT_TYPE", "").startswith("application/json"):
         request.max_content_length = runtime().settings.max_json_bytes
+        _refuse_nul_in_json()
         return None
     mimetype = request.mimetype
     if mimetype in FORM_TYPES:
@@ -81,7 +87,13 @@ def _guard_body() -> Response | None:
             f"The request body must be application/json, not {mimetype or 'unspecified'}."
         )
     request.max_content_length = runtime().settings.max_json_bytes
+    _refuse_nul_in_json()
     return None
+
+
+def _refuse_nul_in_json() -> None:
+    if b"\\u0000" in request.get_data(cache=True):  # JSON spells the escape with a small u
+        raise BadRequest("A JSON string in the request contains a NUL character (\\u0000).")
 
 
 def _finish_transaction(response: Response) -> Response:
