@@ -11,6 +11,7 @@ from flask import Flask
 from blueprints import (
     certificates,
     claims,
+    console,
     coverages,
     health,
     identity,
@@ -33,6 +34,7 @@ API_PREFIX = "/api/v1"
 def register_blueprints(app: Flask, api: ProblemApi) -> None:
     app.register_blueprint(health.blp)
     app.register_blueprint(order_entry.blp)
+    app.register_blueprint(console.blp)
     for module in (
         identity,
         quotes,

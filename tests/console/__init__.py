@@ -1,0 +1,1 @@
+"""The ops console, through the real app and its test client."""
