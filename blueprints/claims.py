@@ -13,6 +13,7 @@ from flask_smorest.fields import Upload
 from sqlalchemy.orm import selectinload
 
 from blueprints.api_blueprint import ApiBlueprint
+from blueprints.downloads import send_document
 from blueprints.fields import Instant, MoneySchema
 from blueprints.pagination import PageArgsSchema, page
 from blueprints.request_scope import (
@@ -218,8 +219,7 @@ class _ClaimView:
 
     @property
     def decision_overdue(self) -> bool:
-        due = self.decision_due_at
-        return due is not None and request_now() > due
+        return claims.is_decision_overdue(self._claim, runtime().claim_rules, request_now())
 
     @property
     def insurer(self) -> dict[str, Any]:
@@ -229,7 +229,7 @@ class _ClaimView:
             "reference": claim.insurer_reference,
             "accepted_at": claim.insurer_accepted_at,
             "settlement_due_at": claim.settlement_due_at,
-            "settlement_overdue": claim.settlement_overdue_at is not None,
+            "settlement_overdue": claims.is_settlement_overdue(claim),
             "settled_at": claim.settled_at,
         }
 
@@ -453,17 +453,7 @@ class ClaimDocumentById(MethodView):
         document = claim_documents.get_document(
             db_session(), key_holder().caller, claim_id, document_id
         )
-        response = send_file(
-            runtime().documents.open(document.storage_key),
-            mimetype=document.content_type,
-            as_attachment=True,
-            download_name=document.filename,
-            etag=document.sha256,
-            max_age=0,
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = "sandbox"
-        return response
+        return send_document(document)
 
 
 @blp.route("/claims/<string:claim_id>/documents/<string:document_id>/reject")

@@ -31,19 +31,20 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
 from flask.blueprints import Blueprint, BlueprintSetupState
 from sqlalchemy import Text, cast, func, select
 
+from blueprints.downloads import PDF_TYPES, send_document
+from blueprints.problems import DOMAIN_STATUS
 from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import Claim, Coverage, StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
 from forwarder_insure.domain.claims import ClaimKind, ClaimStatus
 from forwarder_insure.domain.clock import format_instant
-from forwarder_insure.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from forwarder_insure.domain.errors import DomainError
 from forwarder_insure.domain.money import Money
 from forwarder_insure.services import claim_documents, claims
 from forwarder_insure.services.credentials import authenticate_staff
@@ -79,7 +80,6 @@ PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 
 #: Content types the claim page previews inline.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
-PDF_TYPES = frozenset({"application/pdf"})
 
 PAGE_SIZE = 50
 FLAG_CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -91,7 +91,6 @@ SORTS: dict[str, tuple[str, Any]] = {
     "decision": ("Decision due", Claim.checklist_complete_at.asc().nulls_last()),
 }
 OVERDUE_FILTERS = {"": "Any", "decision": "Decision overdue", "settlement": "Settlement overdue"}
-STATUS_TO_HTTP = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 
 
 @blp.record_once
@@ -198,7 +197,7 @@ def error_page(status: int, message: str) -> tuple[str, int]:
 
 @blp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> tuple[str, int]:
-    status = next((s for cls, s in STATUS_TO_HTTP.items() if isinstance(error, cls)), 422)
+    status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(error, cls)), 422)
     return error_page(status, error.detail)
 
 
@@ -323,14 +322,12 @@ def claims_queue() -> Any:
     found = list(db_session().scalars(query))
     rows = []
     for claim in found[:PAGE_SIZE]:
-        due = claims.decision_due_at(claim, rules)
         rows.append(
             QueueRow(
                 claim=claim,
-                decision_due_at=due,
-                decision_overdue=due is not None and now > due,
-                settlement_overdue=claim.settlement_overdue_at is not None
-                and claim.status == ClaimStatus.INSURER_ACCEPTED.value,
+                decision_due_at=claims.decision_due_at(claim, rules),
+                decision_overdue=claims.is_decision_overdue(claim, rules, now),
+                settlement_overdue=claims.is_settlement_overdue(claim),
             )
         )
     per_status = only_visible(select(Claim.status, func.count()), Claim.seller_id, caller)
@@ -374,17 +371,15 @@ def claim_page(claim_id: str) -> Any:
     claim = claims.get_claim(db_session(), caller, claim_id)
     coverage = db_session().get(Coverage, claim.coverage_id)
     documents = {d.id: d for d in claim.documents}
-    due = claims.decision_due_at(claim, rules)
     return render_template(
         "console/claim.html",
         claim=claim,
         coverage=coverage,
         checklist=claims.checklist(claim),
         documents=documents,
-        decision_due_at=due,
-        decision_overdue=due is not None and now > due,
-        settlement_overdue=claim.settlement_overdue_at is not None
-        and claim.status == ClaimStatus.INSURER_ACCEPTED.value,
+        decision_due_at=claims.decision_due_at(claim, rules),
+        decision_overdue=claims.is_decision_overdue(claim, rules, now),
+        settlement_overdue=claims.is_settlement_overdue(claim),
         image_types=IMAGE_TYPES,
         pdf_types=PDF_TYPES,
     )
@@ -395,24 +390,7 @@ def claim_page(claim_id: str) -> Any:
 def claim_document(claim_id: str, document_id: str) -> Response:
     """A claim's document as a download, or with ``?inline=1`` for the page's preview."""
     document = claim_documents.get_document(db_session(), staff_caller(), claim_id, document_id)
-    inline = request.args.get("inline") == "1"
-    response = send_file(
-        runtime().documents.open(document.storage_key),
-        mimetype=document.content_type,
-        as_attachment=not inline,
-        download_name=document.filename,
-        etag=document.sha256,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if inline and document.content_type in PDF_TYPES:
-        # The browser's PDF viewer does not run in a sandboxed document; the bytes were checked
-        # to be a PDF at upload and nosniff stops any other reading. Only our pages may frame it.
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
-    else:
-        response.headers["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_document(document, inline=request.args.get("inline") == "1")
 
 
 # -- template helpers ------------------------------------------------------------------------

@@ -129,12 +129,12 @@ def list_query(
             (Claim.status == ClaimStatus.SUBMITTED.value)
             & Claim.checklist_complete_at.is_not(None)
             & (Claim.checklist_complete_at < now - rules.decision_sla)
-        )
+        )  # the query form of is_decision_overdue
         query = query.where(late if decision_overdue else ~late)
     if settlement_overdue is not None:
         overdue = Claim.settlement_overdue_at.is_not(None) & (
             Claim.status == ClaimStatus.INSURER_ACCEPTED.value
-        )
+        )  # the query form of is_settlement_overdue
         query = query.where(overdue if settlement_overdue else ~overdue)
     return query
 
@@ -145,6 +145,19 @@ def decision_due_at(claim: Claim, rules: ClaimRules) -> datetime | None:
     if claim.status != ClaimStatus.SUBMITTED.value or claim.checklist_complete_at is None:
         return None
     return claim.checklist_complete_at + rules.decision_sla
+
+
+def is_decision_overdue(claim: Claim, rules: ClaimRules, now: datetime) -> bool:
+    due = decision_due_at(claim, rules)
+    return due is not None and now > due
+
+
+def is_settlement_overdue(claim: Claim) -> bool:
+    """The insurer-sla job found the settlement late and it has still not been recorded."""
+    return (
+        claim.settlement_overdue_at is not None
+        and claim.status == ClaimStatus.INSURER_ACCEPTED.value
+    )
 
 
 def submit(
