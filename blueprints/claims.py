@@ -23,7 +23,7 @@ from blueprints.request_scope import (
     request_now,
     runtime,
 )
-from forwarder_insure.db.models import Claim, Payout
+from forwarder_insure.db.models import Claim
 from forwarder_insure.db.models.payouts import PAYOUT_STATUSES
 from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.domain.claims import (
@@ -119,31 +119,6 @@ class PayoutSchema(ma.Schema):
     insurer_paid_at = Instant(allow_none=True, required=True)
     carrier_paid = ma.fields.Nested(MoneySchema, allow_none=True, required=True)
     carrier_paid_at = Instant(allow_none=True, required=True)
-
-    @ma.pre_dump
-    def view(self, payout: Payout, **kwargs: Any) -> dict[str, Any]:
-        return {
-            **{c: getattr(payout, c) for c in PAYOUT_FIELDS},
-            "reference": payout.id,
-            "amount": payout.amount,
-            "carrier_part": payout.carrier_part,
-            "underwriter_part": payout.underwriter_part,
-            "insurer_paid": payout.money(payout.insurer_paid_minor),
-            "carrier_paid": payout.money(payout.carrier_paid_minor),
-        }
-
-
-PAYOUT_FIELDS = (
-    "id",
-    "claim_id",
-    "seller_id",
-    "status",
-    "fast_track",
-    "advanced_at",
-    "clawed_back_at",
-    "insurer_paid_at",
-    "carrier_paid_at",
-)
 
 
 class InsurerStateSchema(ma.Schema):

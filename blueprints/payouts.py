@@ -15,7 +15,7 @@ from blueprints.request_scope import db_session, key_holder, request_now
 from forwarder_insure.db.models import Payout, RecoveryTask
 from forwarder_insure.db.models.payouts import PAYOUT_STATUSES, RECOVERY_TASK_STATUSES
 from forwarder_insure.domain.access import Role, at_least
-from forwarder_insure.services import recovery_tasks
+from forwarder_insure.services import payouts, recovery_tasks
 from forwarder_insure.services.scope import list_visible
 
 blp = ApiBlueprint("payouts", __name__, description="Advanced payouts and recovery tasks")
@@ -42,14 +42,11 @@ class Payouts(MethodView):
     @blp.response(200, PayoutPageSchema)
     def get(self, args: dict[str, Any]):
         """Advances, newest first; ``awaiting_insurer=true`` lists the money still owed to us."""
-        query = list_visible(Payout, key_holder().caller, status=args.get("status"), seller_id=None)
-        if args.get("awaiting_insurer") is not None:
-            awaiting = (
-                (Payout.status == "advanced")
-                & Payout.insurer_paid_at.is_(None)
-                & (Payout.underwriter_part_minor > 0)
-            )
-            query = query.where(awaiting if args["awaiting_insurer"] else ~awaiting)
+        query = payouts.list_query(
+            key_holder().caller,
+            status=args.get("status"),
+            awaiting_insurer=args.get("awaiting_insurer"),
+        )
         return page(db_session(), query, Payout.id, args["cursor"], args["limit"])
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from forwarder_insure.domain.payouts import PayoutSplit
 from forwarder_insure.services import ledger
 from forwarder_insure.services.claim_timeline import log, transition
 from forwarder_insure.services.events import emit
+from forwarder_insure.services.scope import list_visible
 
 
 def payable(claim: Claim) -> bool:
@@ -91,6 +92,20 @@ def claw_back(session: Session, claim: Claim, now: datetime) -> Payout:
     session.flush()
     announce(session, "payout.clawback", payout, claim, SYSTEM, now)
     return payout
+
+
+def list_query(caller: Caller, *, status: str | None, awaiting_insurer: bool | None) -> Select:
+    """Payouts, newest first; ``awaiting_insurer`` keeps (or drops) the advances whose
+    underwriter share is still owed to us."""
+    query = list_visible(Payout, caller, status=status, seller_id=None)
+    if awaiting_insurer is not None:
+        awaiting = (
+            (Payout.status == "advanced")
+            & Payout.insurer_paid_at.is_(None)
+            & (Payout.underwriter_part_minor > 0)
+        )
+        query = query.where(awaiting if awaiting_insurer else ~awaiting)
+    return query
 
 
 def parts_of(payout: Payout) -> PayoutSplit:
@@ -180,7 +195,7 @@ def describe(payout: Payout, claim: Claim) -> dict[str, Any]:
     """What billing needs to credit (or debit) the seller: the reference is the payout id."""
     return {
         "payout_id": payout.id,
-        "reference": payout.id,
+        "reference": payout.reference,
         "claim_id": claim.id,
         "coverage_id": claim.coverage_id,
         "seller_id": payout.seller_id,

@@ -271,7 +271,7 @@ def _premium_line(coverage: Coverage, transaction: str, at: datetime, sign: int)
 
 def _claim_line(claim: Claim, coverage: Coverage) -> dict:
     payout = claim.payout
-    recovered = payout.money(payout.insurer_paid_minor) if payout else None
+    recovered = payout.insurer_paid if payout else None
     return {
         "certificate_number": coverage.certificate_number,
         "claim_id": claim.id,

@@ -50,6 +50,19 @@ class Payout(Base):
         return None if minor is None else Money.from_minor(minor, self.currency)
 
     @property
+    def reference(self) -> str:
+        """What billing quotes when it credits the seller: the payout id itself."""
+        return self.id
+
+    @property
+    def insurer_paid(self) -> Money | None:
+        return self.money(self.insurer_paid_minor)
+
+    @property
+    def carrier_paid(self) -> Money | None:
+        return self.money(self.carrier_paid_minor)
+
+    @property
     def amount(self) -> Money:
         return Money.from_minor(self.amount_minor, self.currency)
 
