@@ -13,14 +13,24 @@ from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import MoneySchema
 from blueprints.request_scope import db_session
 from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.errors import DomainError
 from forwarder_insure.services import reports
 
 blp = ApiBlueprint("reports", __name__, description="Bordereaux and loss ratios")
 
-MONTH = ma.fields.String(
-    required=True,
-    validate=ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="a month like 2026-11"),
-)
+
+class MonthField(ma.fields.String):
+    """A calendar month such as ``2026-11``, read by the same rule as the CLI's ``--month``."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> reports.Month:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return reports.Month.parse(text)
+        except DomainError as error:
+            raise ma.ValidationError(error.detail) from None
+
+
+MONTH = MonthField(required=True, metadata={"example": "2026-11"})
 
 
 class BordereauArgsSchema(ma.Schema):
@@ -62,7 +72,7 @@ class Bordereau(MethodView):
             db_session(),
             args["kind"],
             args["underwriter_id"],
-            reports.Month.parse(args["month"]),
+            args["month"],
         )
         name = f"bordereau-{args['kind']}-{args['underwriter_id']}-{args['month']}.csv"
         return Response(
@@ -80,4 +90,4 @@ class LossRatios(MethodView):
     def get(self, args: dict[str, Any]):
         """Premium written, claims incurred and paid, and their ratio, per underwriter and
         currency for a month."""
-        return {"items": reports.loss_ratios(db_session(), reports.Month.parse(args["month"]))}
+        return {"items": reports.loss_ratios(db_session(), args["month"])}

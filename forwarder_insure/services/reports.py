@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TextIO
 
@@ -85,7 +85,7 @@ class Month:
     def parse(cls, text: str) -> Month:
         try:
             year, month = (int(part) for part in text.split("-"))
-            start = datetime(year, month, 1)  # noqa: DTZ001 - validation only
+            start = date(year, month, 1)
         except ValueError:
             raise Invalid(f"{text!r} is not a month like 2026-11", code="invalid_month") from None
         return cls(start.year, start.month)
