@@ -1,0 +1,183 @@
+"""The console's claims pages: the queue, one claim, and what staff do to a claim."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, render_template, request, url_for
+from sqlalchemy import Text, cast, func, select
+
+from blueprints.console.base import CLAIM_READERS, blp, requires, staff_caller
+from blueprints.downloads import PDF_TYPES, send_document
+from blueprints.request_scope import db_session, request_now, runtime
+from forwarder_insure.db.models import Claim, Coverage
+from forwarder_insure.domain.claims import ClaimKind, ClaimStatus
+from forwarder_insure.services import claim_documents, claims
+from forwarder_insure.services.scope import only_visible
+from forwarder_insure.services.sellers import SELLER_ID_PATTERN
+
+#: Content types the claim page previews inline.
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+
+PAGE_SIZE = 50
+FLAG_CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+SORTS: dict[str, tuple[str, Any]] = {
+    "age": ("Oldest first", Claim.created_at.asc()),
+    "newest": ("Newest first", Claim.created_at.desc()),
+    "amount": ("Largest amount", Claim.amount_claimed_minor.desc()),
+    "grace": ("Grace deadline", Claim.grace_deadline.asc().nulls_last()),
+    "decision": ("Decision due", Claim.checklist_complete_at.asc().nulls_last()),
+}
+OVERDUE_FILTERS = {"": "Any", "decision": "Decision overdue", "settlement": "Settlement overdue"}
+
+# -- claims queue ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    claim: Claim
+    decision_due_at: datetime | None
+    decision_overdue: bool
+    settlement_overdue: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.decision_overdue or self.settlement_overdue
+
+
+def _queue_filters() -> tuple[dict[str, str], list[str]]:
+    """The queue's filters from the query string; unknown values are dropped with a note."""
+    args = request.args
+    filters = {
+        "status": args.get("status", ""),
+        "kind": args.get("kind", ""),
+        "seller_id": args.get("seller_id", "").strip(),
+        "flag": args.get("flag", "").strip(),
+        "overdue": args.get("overdue", ""),
+        "sort": args.get("sort", "age"),
+    }
+    notes = []
+    checks = {
+        "status": lambda v: v in {s.value for s in ClaimStatus},
+        "kind": lambda v: v in {k.value for k in ClaimKind},
+        "seller_id": lambda v: SELLER_ID_PATTERN.fullmatch(v) is not None,
+        "flag": lambda v: FLAG_CODE.fullmatch(v) is not None,
+        "overdue": lambda v: v in OVERDUE_FILTERS,
+        "sort": lambda v: v in SORTS,
+    }
+    for name, valid in checks.items():
+        if filters[name] and not valid(filters[name]):
+            notes.append(f"Ignored an unknown {name.replace('_', ' ')}: {filters[name]!r}.")
+            filters[name] = "age" if name == "sort" else ""
+    return filters, notes
+
+
+@blp.get("/claims")
+@requires(CLAIM_READERS)
+def claims_queue() -> Any:
+    """Claims with counts per status, filters, a sort, and the overdue ones marked."""
+    caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
+    filters, notes = _queue_filters()
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    query = claims.list_query(
+        caller,
+        status=filters["status"] or None,
+        seller_id=filters["seller_id"] or None,
+        rules=rules,
+        now=now,
+        decision_overdue=True if filters["overdue"] == "decision" else None,
+        settlement_overdue=True if filters["overdue"] == "settlement" else None,
+    )
+    if filters["kind"]:
+        query = query.where(Claim.kind == filters["kind"])
+    if filters["flag"]:
+        # Flags are stored as JSON objects; inside a string value a quote is escaped, so this
+        # matches the ``code`` key only, on SQLite's JSON text and PostgreSQL's JSONB text alike.
+        needle = f'"code": "{filters["flag"]}"'
+        query = query.where(cast(Claim.risk_flags, Text).contains(needle, autoescape=True))
+    order = SORTS[filters["sort"]][1]
+    query = (
+        query.order_by(None)
+        .order_by(order, Claim.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    found = list(db_session().scalars(query))
+    rows = []
+    for claim in found[:PAGE_SIZE]:
+        rows.append(
+            QueueRow(
+                claim=claim,
+                decision_due_at=claims.decision_due_at(claim, rules),
+                decision_overdue=claims.is_decision_overdue(claim, rules, now),
+                settlement_overdue=claims.is_settlement_overdue(claim),
+            )
+        )
+    per_status = only_visible(select(Claim.status, func.count()), Claim.seller_id, caller)
+    counts: dict[str, int] = {
+        status: count for status, count in db_session().execute(per_status.group_by(Claim.status))
+    }
+    active = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "age")}
+
+    def queue_url(**changes: Any) -> str:
+        query = urlencode({k: v for k, v in (active | changes).items() if v})
+        return url_for("console.claims_queue") + (f"?{query}" if query else "")
+
+    return render_template(
+        "console/claims.html",
+        rows=rows,
+        counts=[(s.value, counts.get(s.value, 0)) for s in ClaimStatus],
+        total=sum(counts.values()),
+        filters=filters,
+        active=active,
+        notes=notes,
+        statuses=[s.value for s in ClaimStatus],
+        kinds=[k.value for k in ClaimKind],
+        sorts={key: label for key, (label, _) in SORTS.items()},
+        overdue_filters=OVERDUE_FILTERS,
+        page=page,
+        prev_url=queue_url(page=page - 1 if page > 2 else None) if page > 1 else None,
+        next_url=queue_url(page=page + 1) if len(found) > PAGE_SIZE else None,
+        status_url=lambda status: queue_url(status=status),
+    )
+
+
+# -- claim page ------------------------------------------------------------------------------
+
+
+@blp.get("/claims/<string:claim_id>")
+@requires(CLAIM_READERS)
+def claim_page(claim_id: str) -> Any:
+    """One claim, read-only: parcel and coverage, checklist with previews, flags, timeline,
+    payout and the insurer's side."""
+    caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
+    claim = claims.get_claim(db_session(), caller, claim_id)
+    coverage = db_session().get(Coverage, claim.coverage_id)
+    documents = {d.id: d for d in claim.documents}
+    return render_template(
+        "console/claim.html",
+        claim=claim,
+        coverage=coverage,
+        checklist=claims.checklist(claim),
+        documents=documents,
+        decision_due_at=claims.decision_due_at(claim, rules),
+        decision_overdue=claims.is_decision_overdue(claim, rules, now),
+        settlement_overdue=claims.is_settlement_overdue(claim),
+        image_types=IMAGE_TYPES,
+        pdf_types=PDF_TYPES,
+    )
+
+
+@blp.get("/claims/<string:claim_id>/documents/<string:document_id>")
+@requires(CLAIM_READERS)
+def claim_document(claim_id: str, document_id: str) -> Response:
+    """A claim's document as a download, or with ``?inline=1`` for the page's preview."""
+    document = claim_documents.get_document(db_session(), staff_caller(), claim_id, document_id)
+    return send_document(document, inline=request.args.get("inline") == "1")
