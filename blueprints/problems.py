@@ -134,8 +134,13 @@ def http_problem(error: HTTPException) -> Response:
     return problem(status, detail=detail, code=data.get("code"), headers=headers)
 
 
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a domain error (422 for a kind the table does not name)."""
+    return next((code for cls, code in DOMAIN_STATUS.items() if isinstance(error, cls)), 422)
+
+
 def domain_problem(error: DomainError) -> Response:
-    status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(error, cls)), 422)
+    status = status_of(error)
     return problem(
         status, detail=error.detail, code=error.code, title=error.title, extra=error.extra
     )

@@ -24,8 +24,10 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
+import marshmallow as ma
 from flask import (
     Response,
+    flash,
     g,
     redirect,
     render_template,
@@ -35,13 +37,13 @@ from flask import (
 )
 from flask.blueprints import Blueprint, BlueprintSetupState
 
-from blueprints.problems import DOMAIN_STATUS
+from blueprints.problems import field_errors, status_of
 from blueprints.request_scope import db_session
 from forwarder_insure.db.models import StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import DomainError
-from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.money import Money, MoneyError
 from forwarder_insure.services.credentials import authenticate_staff
 
 blp = Blueprint(
@@ -176,8 +178,56 @@ def error_page(status: int, message: str) -> tuple[str, int]:
 
 @blp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> tuple[str, int]:
-    status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(error, cls)), 422)
-    return error_page(status, error.detail)
+    return error_page(status_of(error), error.detail)
+
+
+# -- forms -----------------------------------------------------------------------------------
+
+
+class FormProblem(Exception):
+    """What a console form could not do, in words for the staff member, with its HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def load_form(schema: type[ma.Schema], data: dict[str, Any]) -> dict[str, Any]:
+    """Read a form with the API's own schema, so the console accepts exactly what the API does;
+    the field errors become one sentence per field."""
+    try:
+        return schema().load(data)
+    except ma.ValidationError as error:
+        sentences = [
+            f"{(e['pointer'][2:].replace('/', ' ') or 'form').replace('_', ' ')}: {e['detail']}"
+            for e in field_errors({"form": error.messages})
+        ]
+        raise FormProblem(422, " ".join(sentences)) from None
+
+
+def perform(
+    action: Callable[[], str], *, done: str, redisplay: Callable[[str], str]
+) -> Response | tuple[str, int]:
+    """Run one form's action through the services.
+
+    Done: its message is flashed and the browser goes to ``done`` with a 303, so a reload does
+    not post again. Refused (a domain error, a bad amount, a bad field): everything the action
+    wrote is rolled back and the same page comes back with the reason, at the API's status.
+    """
+    try:
+        message = action()
+    except DomainError as error:
+        status, reason = status_of(error), error.detail
+    except MoneyError as error:
+        status, reason = 422, str(error)
+    except FormProblem as error:
+        status, reason = error.status, error.message
+    else:
+        flash(message)
+        return redirect(done, code=303)
+    db_session().rollback()
+    return redisplay(reason), status
 
 
 def _safe_next(target: str | None) -> str:

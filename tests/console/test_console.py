@@ -5,46 +5,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from forwarder_insure.db.models import Claim, StaffUser
 from forwarder_insure.domain.access import Role
-from forwarder_insure.services.credentials import create_staff_user
 from tests.api.test_claim_documents import file_claim, submitted_claim, upload
+from tests.console.conftest import add_staff, csrf_of, log_in
 from tests.fixtures.insurance import bound
 from tests.storage.test_local_store import pdf_bytes, png_bytes
-
-PASSWORD = "correct horse battery"
-
-
-def add_staff(app, email: str, role: Role) -> None:
-    runtime = app.extensions["forwarder_insure"]
-    with runtime.database.unit_of_work() as session:
-        create_staff_user(session, email, role, PASSWORD, runtime.clock.now())
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field on the page"
-    return match.group(1)
-
-
-def log_in(client: FlaskClient, email: str, password: str = PASSWORD):
-    token = csrf_of(client.get("/ops/login").get_data(as_text=True))
-    return client.post(
-        "/ops/login", data={"email": email, "password": password, "csrf_token": token}
-    )
-
-
-@pytest.fixture
-def handler_page(app) -> FlaskClient:
-    """A browser-like client logged in as a handler."""
-    add_staff(app, "handler@example.com", Role.HANDLER)
-    client = app.test_client()
-    assert log_in(client, "handler@example.com").status_code == 303
-    return client
 
 
 def test_a_wrong_password_or_unknown_user_gets_the_same_generic_error(app):
