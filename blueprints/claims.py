@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import send_file
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 from sqlalchemy.orm import selectinload
 
 from blueprints.api_blueprint import ApiBlueprint
-from blueprints.downloads import send_document
+from blueprints.downloads import send_document, send_evidence_pack
 from blueprints.fields import Instant, MoneySchema
 from blueprints.pagination import PageArgsSchema, page
 from blueprints.request_scope import (
@@ -33,7 +31,7 @@ from forwarder_insure.domain.claims import (
     DocumentSource,
     Stage,
 )
-from forwarder_insure.services import claim_documents, claims, direct_uploads, evidence_packs
+from forwarder_insure.services import claim_documents, claims, direct_uploads
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("claims", __name__, description="Claims on lost or damaged parcels")
@@ -451,10 +449,6 @@ class ClaimDocumentReject(MethodView):
         )
 
 
-#: An evidence pack is built in memory up to this size, then spills to a temporary file.
-PACK_MEMORY_BYTES = 8 * 1024 * 1024
-
-
 @blp.route("/claims/<string:claim_id>/evidence-pack")
 class ClaimEvidencePack(MethodView):
     @blp.requires(*ACTORS)
@@ -463,23 +457,7 @@ class ClaimEvidencePack(MethodView):
     def get(self, claim_id: str):
         """The claim and its received documents as one ZIP for the insurer, with a cover sheet
         and a manifest giving every file's SHA-256."""
-        spool = tempfile.SpooledTemporaryFile(max_size=PACK_MEMORY_BYTES)  # noqa: SIM115
-        try:
-            evidence_packs.write_pack(
-                db_session(), runtime().documents, key_holder().caller, claim_id, spool,
-                request_now(),
-            )  # fmt: skip
-        except BaseException:
-            spool.close()
-            raise
-        spool.seek(0)
-        return send_file(
-            spool,
-            mimetype="application/zip",
-            as_attachment=True,
-            download_name=f"claim-{claim_id}-evidence.zip",
-            max_age=0,
-        )
+        return send_evidence_pack(key_holder().caller, claim_id)
 
 
 @blp.route("/claims/<string:claim_id>/submit")

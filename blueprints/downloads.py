@@ -1,14 +1,22 @@
-"""Serving a stored claim document to a browser, the same way from the API and the console."""
+"""Serving claim files to a browser (a stored document, the evidence pack), the same way from
+the API and the console."""
 
 from __future__ import annotations
 
+import tempfile
+
 from flask import Response, send_file
 
-from blueprints.request_scope import runtime
+from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import ClaimDocument
+from forwarder_insure.domain.access import Caller
+from forwarder_insure.services import evidence_packs
 
 #: Types a browser may show inline in the console's preview.
 PDF_TYPES = frozenset({"application/pdf"})
+
+#: An evidence pack is built in memory up to this size, then spills to a temporary file.
+PACK_MEMORY_BYTES = 8 * 1024 * 1024
 
 
 def send_document(document: ClaimDocument, *, inline: bool = False) -> Response:
@@ -32,3 +40,24 @@ def send_document(document: ClaimDocument, *, inline: bool = False) -> Response:
         response.headers["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def send_evidence_pack(caller: Caller, claim_id: str) -> Response:
+    """The claim and its received documents as one ZIP for the insurer: a cover sheet and a
+    manifest giving every file's SHA-256."""
+    spool = tempfile.SpooledTemporaryFile(max_size=PACK_MEMORY_BYTES)  # noqa: SIM115
+    try:
+        evidence_packs.write_pack(
+            db_session(), runtime().documents, caller, claim_id, spool, request_now()
+        )
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return send_file(
+        spool,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"claim-{claim_id}-evidence.zip",
+        max_age=0,
+    )

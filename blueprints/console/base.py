@@ -20,9 +20,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
 from flask import (
@@ -132,6 +133,10 @@ def _staff_caller() -> Caller | None:
 def _guard() -> Response | None:
     if request.method == "POST" and not _csrf_valid():
         return plain(400, "The form was stale or incomplete. Go back, reload the page, and retry.")
+    if request.method == "POST" and any(
+        "\x00" in value for values in request.form.listvalues() for value in values
+    ):
+        return plain(400, "A field contains a NUL character; nothing was changed.")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     caller = _staff_caller()
@@ -204,6 +209,41 @@ def load_form(schema: type[ma.Schema], data: dict[str, Any]) -> dict[str, Any]:
             for e in field_errors({"form": error.messages})
         ]
         raise FormProblem(422, " ".join(sentences)) from None
+
+
+def form_fields(*names: str) -> dict[str, Any]:
+    """The named fields of the posted form, trimmed; a blank field is left out, so the schema
+    applies its default or says the field is required."""
+    return {name: value for name in names if (value := request.form.get(name, "").strip())}
+
+
+def form_money(amount_field: str, currency: str) -> dict[str, Any]:
+    """An amount typed into the form, in the claim's currency, as the API's money object."""
+    amount = request.form.get(amount_field, "").strip()
+    return {amount_field: {"amount": amount, "currency": currency}} if amount else {}
+
+
+def form_instant(name: str) -> dict[str, Any]:
+    """A ``datetime-local`` field read in the time zone the page's script put in ``tz`` (UTC
+    without the script), as an ISO instant with its offset for the API's schema."""
+    typed = request.form.get(name, "").strip()
+    if not typed:
+        return {}
+    zone_name = request.form.get("tz", "UTC").strip() or "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FormProblem(422, f"Unknown time zone {zone_name!r}.") from None
+    try:
+        local = datetime.fromisoformat(typed)
+    except ValueError:
+        return {name: typed}  # the schema says what is wrong with it
+    return {name: (local if local.tzinfo else local.replace(tzinfo=zone)).isoformat()}
+
+
+def input_instant(value: datetime) -> str:
+    """An instant as a ``datetime-local`` value in UTC (the page's script shows it locally)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 def perform(

@@ -11,12 +11,21 @@ from urllib.parse import urlencode
 from flask import Response, render_template, request, url_for
 from sqlalchemy import Text, cast, func, select
 
-from blueprints.console.base import CLAIM_READERS, blp, requires, staff_caller
-from blueprints.downloads import PDF_TYPES, send_document
+from blueprints.console.base import CLAIM_READERS, blp, input_instant, requires, staff_caller
+from blueprints.downloads import PDF_TYPES, send_document, send_evidence_pack
 from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import Claim, Coverage
-from forwarder_insure.domain.claims import ClaimKind, ClaimStatus
-from forwarder_insure.services import claim_documents, claims
+from forwarder_insure.domain.claims import (
+    CHECKLISTS,
+    FILEABLE,
+    TAKES_DOCUMENTS,
+    ClaimKind,
+    ClaimStatus,
+    Step,
+    max_approvable,
+    statuses_allowing,
+)
+from forwarder_insure.services import claim_documents, claims, tracking
 from forwarder_insure.services.scope import only_visible
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
@@ -32,6 +41,15 @@ SORTS: dict[str, tuple[str, Any]] = {
     "grace": ("Grace deadline", Claim.grace_deadline.asc().nulls_last()),
     "decision": ("Decision due", Claim.checklist_complete_at.asc().nulls_last()),
 }
+#: Steps the claim page offers as forms when the transition table allows them.
+OFFERED_STEPS = (
+    Step.REQUEST_DOCUMENTS,
+    Step.APPROVE,
+    Step.DENY,
+    Step.INSURER_ACCEPT,
+    Step.INSURER_SETTLE,
+    Step.INSURER_REJECT,
+)
 OVERDUE_FILTERS = {"": "Any", "decision": "Decision overdue", "settlement": "Settlement overdue"}
 
 # -- claims queue ----------------------------------------------------------------------------
@@ -155,8 +173,13 @@ def claims_queue() -> Any:
 @blp.get("/claims/<string:claim_id>")
 @requires(CLAIM_READERS)
 def claim_page(claim_id: str) -> Any:
-    """One claim, read-only: parcel and coverage, checklist with previews, flags, timeline,
-    payout and the insurer's side."""
+    """One claim: parcel and coverage, tracking history, checklist with previews, flags,
+    timeline, payout and the insurer's side, and the forms for what can be done next."""
+    return render_claim(claim_id)
+
+
+def render_claim(claim_id: str, *, error: str | None = None, failed: str | None = None) -> str:
+    """The claim page; after a refused form, with its reason and the form's values kept."""
     caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
     claim = claims.get_claim(db_session(), caller, claim_id)
     coverage = db_session().get(Coverage, claim.coverage_id)
@@ -165,6 +188,7 @@ def claim_page(claim_id: str) -> Any:
         "console/claim.html",
         claim=claim,
         coverage=coverage,
+        tracking=tracking.history(db_session(), coverage.id),
         checklist=claims.checklist(claim),
         documents=documents,
         decision_due_at=claims.decision_due_at(claim, rules),
@@ -172,7 +196,31 @@ def claim_page(claim_id: str) -> Any:
         settlement_overdue=claims.is_settlement_overdue(claim),
         image_types=IMAGE_TYPES,
         pdf_types=PDF_TYPES,
+        can=available_actions(claim),
+        approvable=max_approvable(coverage.insured_value, coverage.deductible),
+        four_eyes=rules.four_eyes.get(claim.currency),
+        requestable=[item.kind.value for item in CHECKLISTS[ClaimKind(claim.kind)]],
+        now_input=input_instant(now),
+        error=error,
+        failed=failed,
+        form=request.form if failed else {},
     )
+
+
+def available_actions(claim: Claim) -> set[str]:
+    """The forms the claim page offers in the claim's state (the services still decide: a page
+    left open while a colleague acts gets the service's refusal)."""
+    status = ClaimStatus(claim.status)
+    payout = claim.payout
+    offered = {step.value for step in OFFERED_STEPS if status in statuses_allowing(step)}
+    if status in TAKES_DOCUMENTS:
+        offered.add("reject_document")
+    if status in FILEABLE and claim.filed_with_insurer_at is None:
+        offered.add("insurer_filing")
+    owed_by_carrier = payout is not None and not payout.carrier_part.is_zero
+    if owed_by_carrier and payout.carrier_paid_at is None and payout.clawed_back_at is None:
+        offered.add("carrier_recovery")
+    return offered
 
 
 @blp.get("/claims/<string:claim_id>/documents/<string:document_id>")
@@ -181,3 +229,10 @@ def claim_document(claim_id: str, document_id: str) -> Response:
     """A claim's document as a download, or with ``?inline=1`` for the page's preview."""
     document = claim_documents.get_document(db_session(), staff_caller(), claim_id, document_id)
     return send_document(document, inline=request.args.get("inline") == "1")
+
+
+@blp.get("/claims/<string:claim_id>/evidence-pack")
+@requires(CLAIM_READERS)
+def evidence_pack(claim_id: str) -> Response:
+    """The evidence pack ZIP the underwriter is sent, as the API builds it."""
+    return send_evidence_pack(staff_caller(), claim_id)

@@ -33,7 +33,7 @@ from forwarder_insure.domain.claims import (
 )
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.tracking import NOT_A_SCAN
-from forwarder_insure.services import claim_documents
+from forwarder_insure.services import claim_documents, tracking
 from forwarder_insure.services.claim_documents import OnFailure
 from forwarder_insure.services.inquiries import get_inquiry
 from forwarder_insure.storage import DocumentStore, StoredDocument
@@ -50,7 +50,7 @@ def attach_known_evidence(
 ) -> None:
     """Attach the delivery record, the hand-over record (if the carrier ever scanned the parcel)
     and the carrier letters from the parcel's inquiries to a newly filed claim."""
-    events = _tracking_history(session, coverage)
+    events = tracking.history(session, coverage.id)
     record_pdf = render_delivery_record(_delivery_record(coverage, events, now))
     _attach_generated(
         session, store, claim, DocumentKind.DELIVERY_RECORD, record_pdf,
@@ -120,16 +120,6 @@ def attach_loss_letter(
             DocumentSource.INQUIRY,
         )  # fmt: skip
     return letter
-
-
-def _tracking_history(session: Session, coverage: Coverage) -> list[TrackingEvent]:
-    return list(
-        session.scalars(
-            select(TrackingEvent)
-            .where(TrackingEvent.coverage_id == coverage.id)
-            .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
-        )
-    )
 
 
 def _delivery_record(

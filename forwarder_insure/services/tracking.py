@@ -55,6 +55,17 @@ class IngestSummary:
         self.unmatched += other.unmatched
 
 
+def history(session: Session, coverage_id: str) -> list[TrackingEvent]:
+    """A parcel's carrier events, oldest first (the claim page and the delivery record)."""
+    return list(
+        session.scalars(
+            select(TrackingEvent)
+            .where(TrackingEvent.coverage_id == coverage_id)
+            .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
+        )
+    )
+
+
 def ingest(
     session: Session, events: Sequence[IncomingEvent], now: datetime, actor: Caller = SYSTEM
 ) -> IngestSummary:

@@ -1,0 +1,184 @@
+"""What staff do to a claim from its page: the same services, schemas and role checks as the
+API's claim and insurer endpoints, one form each.
+
+Each form posts here; :func:`~blueprints.console.base.perform` turns the service's answer into a
+flashed message and a redirect back to the claim, or its refusal into the claim page again with
+the reason and the typed values, at the API's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, request, url_for
+
+from blueprints.claims import (
+    ApproveSchema,
+    DenySchema,
+    RejectDocumentSchema,
+    RequestDocumentsSchema,
+)
+from blueprints.console.base import (
+    blp,
+    form_fields,
+    form_instant,
+    form_money,
+    load_form,
+    perform,
+    requires,
+    staff_caller,
+)
+from blueprints.console.claims import render_claim
+from blueprints.insurer import AcceptanceSchema, PaymentSchema, RejectionSchema
+from blueprints.request_scope import db_session, request_now, runtime
+from forwarder_insure.db.models import Claim
+from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.claims import DocumentKind
+from forwarder_insure.services import claim_documents, claims, insurer
+
+#: Who may act on a claim: the API's ``STAFF`` (the four-eyes rule is the service's).
+CLAIM_WORKERS = at_least(Role.HANDLER)
+
+Form = Response | tuple[str, int]
+
+
+def _on_claim(claim_id: str, form: str, action: Callable[[], str]) -> Form:
+    return perform(
+        action,
+        done=url_for("console.claim_page", claim_id=claim_id),
+        redisplay=lambda reason: render_claim(claim_id, error=reason, failed=form),
+    )
+
+
+def _currency(claim_id: str) -> str:
+    """The claim's currency: amounts are typed in it (the form shows it beside the field)."""
+    return claims.get_claim(db_session(), staff_caller(), claim_id).currency
+
+
+def _claim_form(path: str, form: str) -> Callable[[Callable[[str], str]], Callable[[str], Form]]:
+    """Register ``POST /ops/claims/<id>/<path>`` for one claim action returning its message."""
+
+    def decorate(action: Callable[[str], str]) -> Callable[[str], Form]:
+        def view(claim_id: str) -> Form:
+            return _on_claim(claim_id, form, lambda: action(claim_id))
+
+        view.__name__ = view.__qualname__ = f"claim_{form}"
+        view.__doc__ = action.__doc__
+        blp.post(f"/claims/<string:claim_id>/{path}")(requires(CLAIM_WORKERS)(view))
+        return view
+
+    return decorate
+
+
+@_claim_form("request-documents", "request_documents")
+def request_documents(claim_id: str) -> str:
+    """Ask the seller for more documents (the claim waits in needs_info)."""
+    kinds = request.form.getlist("kinds")
+    data = load_form(RequestDocumentsSchema, {"kinds": kinds, **form_fields("note")})
+    claims.request_documents(
+        db_session(), staff_caller(), claim_id, [DocumentKind(k) for k in data["kinds"]],
+        data["note"], request_now(),
+    )  # fmt: skip
+    return "Asked the seller for: " + ", ".join(k.replace("_", " ") for k in data["kinds"]) + "."
+
+
+@_claim_form("approve", "approve")
+def approve(claim_id: str) -> str:
+    """Approve an amount; above the four-eyes limit only a supervisor may (403 otherwise)."""
+    data = load_form(
+        ApproveSchema, {**form_money("amount", _currency(claim_id)), **form_fields("note")}
+    )
+    claim = claims.approve(
+        db_session(), staff_caller(), claim_id, data["amount"], data["note"],
+        runtime().claim_rules, request_now(),
+    )  # fmt: skip
+    return f"Approved {data['amount']}." + _paid(claim)
+
+
+def _paid(claim: Claim) -> str:
+    payout = claim.payout
+    return f" Payout {payout.id} of {payout.amount} advanced to the seller." if payout else ""
+
+
+@_claim_form("deny", "deny")
+def deny(claim_id: str) -> str:
+    """Deny with a reason the seller will read."""
+    data = load_form(DenySchema, form_fields("reason"))
+    claims.deny(db_session(), staff_caller(), claim_id, data["reason"], request_now())
+    return "Denied; the seller is told why."
+
+
+@blp.post("/claims/<string:claim_id>/documents/<string:document_id>/reject")
+@requires(CLAIM_WORKERS)
+def reject_document(claim_id: str, document_id: str) -> Form:
+    """Reject a document with a reason; its checklist item is missing again."""
+
+    def action() -> str:
+        data = load_form(RejectDocumentSchema, form_fields("reason"))
+        claim_documents.reject_document(
+            db_session(), staff_caller(), claim_id, document_id, data["reason"],
+            runtime().claim_rules, request_now(),
+        )  # fmt: skip
+        return "Document rejected; the seller is asked for it again."
+
+    return _on_claim(claim_id, f"reject_{document_id}", action)
+
+
+@_claim_form("insurer-filing", "insurer_filing")
+def insurer_filing(claim_id: str) -> str:
+    """Record that the evidence pack went to the underwriter."""
+    insurer.file_with_insurer(db_session(), staff_caller(), claim_id, request_now())
+    return "Recorded as filed with the underwriter."
+
+
+@_claim_form("insurer-acceptance", "insurer_accept")
+def insurer_acceptance(claim_id: str) -> str:
+    """The underwriter accepted: settlement falls due in its working days."""
+    data = load_form(
+        AcceptanceSchema, {**form_fields("insurer_reference"), **form_instant("accepted_at")}
+    )
+    claim = insurer.accept(
+        db_session(), staff_caller(), claim_id, insurer_reference=data["insurer_reference"],
+        accepted_at=data["accepted_at"], rules=runtime().claim_rules, now=request_now(),
+    )  # fmt: skip
+    return f"Acceptance recorded; settlement is due by {claim.settlement_due_at:%Y-%m-%d} (UTC)."
+
+
+def _payment(claim_id: str) -> dict[str, Any]:
+    return load_form(
+        PaymentSchema, {**form_money("amount", _currency(claim_id)), **form_instant("paid_at")}
+    )
+
+
+@_claim_form("insurer-settlement", "insurer_settle")
+def insurer_settlement(claim_id: str) -> str:
+    """The underwriter paid, all or part; a shortfall is booked as our loss."""
+    data = _payment(claim_id)
+    insurer.settle(
+        db_session(), staff_caller(), claim_id, amount=data["amount"], paid_at=data["paid_at"],
+        now=request_now(),
+    )  # fmt: skip
+    return f"Settlement of {data['amount']} recorded."
+
+
+@_claim_form("insurer-rejection", "insurer_reject")
+def insurer_rejection(claim_id: str) -> str:
+    """The underwriter refused a claim we paid."""
+    data = load_form(RejectionSchema, form_fields("reason"))
+    insurer.reject(
+        db_session(), staff_caller(), claim_id, reason=data["reason"],
+        rules=runtime().claim_rules, now=request_now(),
+    )  # fmt: skip
+    return "The underwriter's rejection is recorded and booked."
+
+
+@_claim_form("carrier-recovery", "carrier_recovery")
+def carrier_recovery(claim_id: str) -> str:
+    """The carrier paid its own liability on a claim we advanced."""
+    data = _payment(claim_id)
+    insurer.recover_from_carrier(
+        db_session(), staff_caller(), claim_id, amount=data["amount"], paid_at=data["paid_at"],
+        now=request_now(),
+    )  # fmt: skip
+    return f"The carrier's payment of {data['amount']} is recorded."
