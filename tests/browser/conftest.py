@@ -14,6 +14,7 @@ to ``test-artifacts/browser/`` (git-ignored); a failing test leaves one there to
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -170,3 +171,12 @@ def page(request, chromium, live_server, artifacts) -> Iterator[Any]:
     finally:
         context.close()
     assert not script_errors, f"uncaught errors in the page: {script_errors}"
+
+
+def publish_screenshot(pytestconfig, artifacts: Path, name: str) -> None:
+    """With ``FI_TEST_UPDATE_SCREENSHOTS=1``, copy ``artifacts/<name>`` to ``docs/screenshots/``
+    (the pictures the README shows); otherwise leave the docs alone."""
+    if os.environ.get("FI_TEST_UPDATE_SCREENSHOTS") == "1":
+        docs = pytestconfig.rootpath / "docs" / "screenshots"
+        docs.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(artifacts / name, docs / name)

@@ -9,9 +9,7 @@ screenshot to ``docs/screenshots/order-entry.png``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import uuid
 
 from sqlalchemy import select
@@ -19,6 +17,7 @@ from sqlalchemy import select
 from forwarder_insure.db.models import Coverage
 from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.certificates import is_valid_certificate_number
+from tests.browser.conftest import publish_screenshot
 from tests.fixtures.app import issue_key
 from tests.fixtures.insurance import add_underwriter
 
@@ -90,7 +89,7 @@ def test_seller_binds_two_of_three_packages_and_sees_their_certificates(
     expect(page.get_by_label("Accept the offer for ORD-1001/1")).to_be_checked()
     expect(bind).to_have_text("Bind selected (2)")
     expect(page.locator(".fiq-total")).to_have_text("Premium for the selection: $5.12")
-    page.screenshot(path=artifacts / "order-entry-offers.png", full_page=True)
+    page.screenshot(path=artifacts / "order-entry.png", full_page=True)
 
     bind.focus()
     page.keyboard.press("Enter")
@@ -118,10 +117,7 @@ def test_seller_binds_two_of_three_packages_and_sees_their_certificates(
         assert {c.package_reference for c in coverages} == {"ORD-1001/1", "ORD-1001/2"}
         assert {(c.order_reference, c.seller_id) for c in coverages} == {("ORD-1001", "S-1001")}
 
-    if os.environ.get("FI_TEST_UPDATE_SCREENSHOTS") == "1":
-        docs = pytestconfig.rootpath / "docs" / "screenshots"
-        docs.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(artifacts / "order-entry-offers.png", docs / "order-entry.png")
+    publish_screenshot(pytestconfig, artifacts, "order-entry.png")
 
 
 def test_binding_again_after_a_lost_answer_replays_instead_of_binding_twice(
