@@ -127,6 +127,9 @@ def demo_command(host: str, port: int) -> None:
         keys = demo.load_demo(session, runtime.settings.secret_key, runtime.clock.now())
     for role, key in keys:
         click.echo(f"api-key {role.value} {key}")
+    for role, email in demo.DEMO_STAFF:
+        password = demo.demo_password(runtime.settings.secret_key, email)
+        click.echo(f"console-login {role.value} {email} {password}")
     from jobs.scheduler import build_scheduler
 
     scheduler = build_scheduler(runtime, background=True)
@@ -135,6 +138,7 @@ def demo_command(host: str, port: int) -> None:
     seller_key = dict(keys).get(Role.SELLER)
     if seller_key:
         click.echo(f"order entry demo: http://{host}:{port}/demo/order-entry?key={seller_key}")
+    click.echo(f"ops console: http://{host}:{port}/ops/ (log in with a console-login above)")
     sys.stdout.flush()
     # Flask refuses app.run() inside its own CLI; werkzeug's threaded server is what it would run.
     try:

@@ -1,8 +1,9 @@
-"""Demo data for the embedded default: a seller, an underwriter, exchange rates, and one API key
-per role.
+"""Demo data for the embedded default: a seller, an underwriter, exchange rates, one API key
+per role, and console logins for a handler and a supervisor.
 
-Loading is idempotent. The demo keys are derived from the instance's secret key (HMAC), so every
-start of the same demo prints the same keys, yet nobody without that secret can compute them.
+Loading is idempotent. The demo keys and passwords are derived from the instance's secret key
+(HMAC), so every start of the same demo prints the same ones, yet nobody without that secret can
+compute them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forwarder_insure.db.models import ApiKey, Seller, Underwriter
+from forwarder_insure.db.models import ApiKey, Seller, StaffUser, Underwriter
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services import exchange_rates
-from forwarder_insure.services.credentials import KEY_SCHEME, create_api_key, hash_secret
+from forwarder_insure.services.credentials import (
+    KEY_SCHEME,
+    create_api_key,
+    create_staff_user,
+    hash_secret,
+)
 from forwarder_insure.services.sellers import ensure_seller
 from forwarder_insure.services.underwriters import create_underwriter
 
@@ -27,10 +33,24 @@ DEMO_SELLER_ID = "DEMO-SELLER"
 DEMO_ROLES = (Role.SELLER, Role.WAREHOUSE, Role.TRACKING, Role.HANDLER, Role.SUPERVISOR, Role.ADMIN)
 
 
+#: Console logins of the demo (``.invalid`` is reserved: these addresses reach nobody).
+DEMO_STAFF = (
+    (Role.HANDLER, "handler@demo.invalid"),
+    (Role.SUPERVISOR, "supervisor@demo.invalid"),
+)
+
+
+def _derived(secret_key: str, purpose: str) -> str:
+    mac = hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
 def demo_key(secret_key: str, role: Role) -> str:
-    mac = hmac.new(secret_key.encode(), f"demo-api-key:{role.value}".encode(), hashlib.sha256)
-    body = base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
-    return f"{KEY_SCHEME}_demo{role.value}_{body}"
+    return f"{KEY_SCHEME}_demo{role.value}_{_derived(secret_key, f'demo-api-key:{role.value}')}"
+
+
+def demo_password(secret_key: str, email: str) -> str:
+    return _derived(secret_key, f"demo-staff:{email}")[:20]
 
 
 DEMO_UNDERWRITER = {
@@ -86,6 +106,9 @@ def load_demo(session: Session, secret_key: str, now: datetime) -> list[tuple[Ro
                 secret=secret,
             )
         keys.append((role, secret))
+    for role, email in DEMO_STAFF:
+        if not session.execute(select(StaffUser.id).where(StaffUser.email == email)).first():
+            create_staff_user(session, email, role, demo_password(secret_key, email), now)
     session.flush()
     assert session.get(Seller, DEMO_SELLER_ID) is not None
     return keys

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -42,7 +44,9 @@ def get(url: str, key: str | None = None) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read())
 
 
-def start_demo(tmp_path: Path, port: int) -> tuple[subprocess.Popen, dict[str, str]]:
+def start_demo(
+    tmp_path: Path, port: int, logins: dict[str, tuple[str, str]] | None = None
+) -> tuple[subprocess.Popen, dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")}
     env["FI_INSTANCE_PATH"] = str(tmp_path / "instance")
     process = subprocess.Popen(  # noqa: S603
@@ -63,6 +67,9 @@ def start_demo(tmp_path: Path, port: int) -> tuple[subprocess.Popen, dict[str, s
         if line.startswith("api-key "):
             _, role, key = line.split()
             keys[role] = key
+        if line.startswith("console-login ") and logins is not None:
+            _, role, email, password = line.split()
+            logins[role] = (email, password)
         if line.startswith("serving "):
             break
     return process, keys
@@ -90,9 +97,21 @@ def stop(process: subprocess.Popen) -> None:
         process.stdout.close()
 
 
+def console_login(port: int, email: str, password: str) -> str:
+    """Log in to the ops console as a browser would; returns the page it lands on."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    base = f"http://127.0.0.1:{port}/ops"
+    with opener.open(f"{base}/login", timeout=5) as response:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode()).group(1)
+    form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token})
+    with opener.open(f"{base}/login", data=form.encode(), timeout=5) as response:
+        return response.geturl()
+
+
 def test_demo_starts_from_nothing_prints_keys_and_serves(tmp_path):
     port = free_port()
-    process, keys = start_demo(tmp_path, port)
+    logins: dict[str, tuple[str, str]] = {}
+    process, keys = start_demo(tmp_path, port, logins)
     try:
         assert set(keys) >= EXPECTED_ROLES
         wait_until_up(port)
@@ -101,6 +120,9 @@ def test_demo_starts_from_nothing_prints_keys_and_serves(tmp_path):
         assert me["seller_id"] == "DEMO-SELLER"
         assert get(f"http://127.0.0.1:{port}/api/v1/me", keys["handler"])[1]["role"] == "handler"
         assert get(f"http://127.0.0.1:{port}/api/v1/me")[0] == 401
+        assert set(logins) == {"handler", "supervisor"}
+        for email, password in logins.values():
+            assert console_login(port, email, password) == f"http://127.0.0.1:{port}/ops/claims"
     finally:
         stop(process)
     assert (tmp_path / "instance" / "forwarder_insure.sqlite3").exists()
