@@ -1,0 +1,237 @@
+"""The console's inquiry pages: the queue of live carrier inquiries, one inquiry, and what staff
+record on it (the carrier's answer, the carrier's loss letter).
+
+The forms call the services exactly as the API's ``/inquiries/{id}/carrier-response`` and
+``/inquiries/{id}/letters`` do, read with the API's own schemas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from blueprints.claims import DocumentFileSchema
+from blueprints.console.base import (
+    blp,
+    error_page,
+    form_fields,
+    load_form,
+    perform,
+    requires,
+    staff_caller,
+)
+from blueprints.inquiries import CarrierResponseSchema
+from blueprints.request_scope import db_session, discard_unless_committed, request_now, runtime
+from forwarder_insure.db.models import Claim, Coverage, Inquiry
+from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
+from forwarder_insure.services import claim_evidence, inquiries
+from forwarder_insure.services.sellers import SELLER_ID_PATTERN
+
+#: Who may read inquiries and record on them: the staff side of the API's
+#: ``blueprints.inquiries.READERS``, and the role of its carrier-response and letters routes.
+INQUIRY_STAFF = at_least(Role.HANDLER)
+
+PAGE_SIZE = 50
+#: File types the store accepts (it decides by the bytes; this only narrows the file picker).
+LETTER_TYPES = "application/pdf,image/png,image/jpeg,image/webp,image/heic,.pdf,.heic"
+
+# -- inquiry queue ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    inquiry: Inquiry
+    coverage: Coverage
+    #: The parcel's last scan, or its binding when never scanned: what the sweep counts from.
+    silent_since: datetime
+    days_silent: int
+
+
+def silent_since(coverage: Coverage) -> datetime:
+    """Since when the parcel has been silent, as ``domain.tracking.deadlines`` counts it."""
+    return coverage.last_event_at or coverage.bound_at
+
+
+def _queue_filters() -> tuple[dict[str, str], list[str]]:
+    """Status (a live one) and seller from the query string; unknown values are dropped."""
+    filters = {
+        "status": request.args.get("status", ""),
+        "seller_id": request.args.get("seller_id", "").strip(),
+    }
+    notes = []
+    if filters["status"] and filters["status"] not in LIVE_INQUIRY_STATUSES:
+        notes.append(f"Only live inquiries are listed; ignored the status {filters['status']!r}.")
+        filters["status"] = ""
+    if filters["seller_id"] and not SELLER_ID_PATTERN.fullmatch(filters["seller_id"]):
+        notes.append(f"Ignored an unknown seller id: {filters['seller_id']!r}.")
+        filters["seller_id"] = ""
+    return filters, notes
+
+
+@blp.get("/inquiries")
+@requires(INQUIRY_STAFF)
+def inquiries_queue() -> Any:
+    """Open and presumed-lost inquiries, the longest-silent parcel first."""
+    now = request_now()
+    filters, notes = _queue_filters()
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    since = func.coalesce(Coverage.last_event_at, Coverage.bound_at)
+    query = (
+        inquiries.list_query(
+            staff_caller(), status=filters["status"] or None, seller_id=filters["seller_id"] or None
+        )
+        .where(Inquiry.status.in_(LIVE_INQUIRY_STATUSES))
+        .add_columns(Coverage)
+        .join(Coverage, Coverage.id == Inquiry.coverage_id)
+        .options(selectinload(Inquiry.letters))
+        .order_by(None)
+        .order_by(since.asc(), Inquiry.id.asc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    found = db_session().execute(query).all()
+    rows = [
+        QueueRow(
+            inquiry=inquiry,
+            coverage=coverage,
+            silent_since=silent_since(coverage),
+            days_silent=max((now - silent_since(coverage)).days, 0),
+        )
+        for inquiry, coverage in found[:PAGE_SIZE]
+    ]
+    active = {k: v for k, v in filters.items() if v}
+
+    def queue_url(page: int) -> str:
+        query = urlencode(active | ({"page": page} if page > 1 else {}))
+        return url_for("console.inquiries_queue") + (f"?{query}" if query else "")
+
+    return render_template(
+        "console/inquiries.html",
+        rows=rows,
+        filters=filters,
+        notes=notes,
+        statuses=LIVE_INQUIRY_STATUSES,
+        page=page,
+        prev_url=queue_url(page - 1) if page > 1 else None,
+        next_url=queue_url(page + 1) if len(found) > PAGE_SIZE else None,
+    )
+
+
+# -- one inquiry and its forms ---------------------------------------------------------------
+
+
+def _inquiry_page(
+    inquiry_id: str,
+    *,
+    response_error: str | None = None,
+    letter_error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> str:
+    """The inquiry page; after a refused form, with its reason and what was typed in it."""
+    session = db_session()
+    inquiry = inquiries.get_inquiry(session, staff_caller(), inquiry_id)
+    coverage = session.get(Coverage, inquiry.coverage_id)
+    claims = session.scalars(
+        select(Claim).where(Claim.coverage_id == inquiry.coverage_id).order_by(Claim.id)
+    ).all()
+    return render_template(
+        "console/inquiry.html",
+        inquiry=inquiry,
+        coverage=coverage,
+        claims=claims,
+        silent_since=silent_since(coverage),
+        live=inquiry.status in LIVE_INQUIRY_STATUSES,
+        outcomes=inquiries.CARRIER_OUTCOMES,
+        letter_types=LETTER_TYPES,
+        response_error=response_error,
+        letter_error=letter_error,
+        typed=typed or {},
+    )
+
+
+@blp.get("/inquiries/<string:inquiry_id>")
+@requires(INQUIRY_STAFF)
+def inquiry_page(inquiry_id: str) -> Any:
+    """One inquiry: the parcel, the carrier's answers so far, letters, and the two forms."""
+    return _inquiry_page(inquiry_id)
+
+
+@blp.post("/inquiries/<string:inquiry_id>/carrier-response")
+@requires(INQUIRY_STAFF)
+def inquiry_carrier_response(inquiry_id: str) -> Any:
+    """Record the carrier's answer, as the API's ``/inquiries/{id}/carrier-response``."""
+    typed = form_fields(*CarrierResponseSchema().fields)
+
+    def record() -> str:
+        data = load_form(CarrierResponseSchema, typed)
+        inquiry = inquiries.record_carrier_response(
+            db_session(),
+            staff_caller(),
+            inquiry_id,
+            outcome=data["outcome"],
+            carrier_reference=data["carrier_reference"],
+            note=data["note"],
+            now=request_now(),
+        )
+        return (
+            f"Recorded the carrier's answer ({data['outcome'].replace('_', ' ')}); "
+            f"the inquiry is {inquiry.status.replace('_', ' ')}."
+        )
+
+    return perform(
+        record,
+        done=url_for("console.inquiry_page", inquiry_id=inquiry_id),
+        redisplay=lambda reason: _inquiry_page(inquiry_id, response_error=reason, typed=typed),
+    )
+
+
+@blp.post("/inquiries/<string:inquiry_id>/letters")
+@requires(INQUIRY_STAFF)
+def inquiry_letter(inquiry_id: str) -> Any:
+    """Attach the carrier's loss letter, as the API's ``/inquiries/{id}/letters``; a refused
+    file (not a document, empty, too large) leaves nothing stored."""
+
+    def attach() -> str:
+        upload = load_form(DocumentFileSchema, request.files.to_dict())["file"]
+        letter = claim_evidence.attach_loss_letter(
+            db_session(),
+            runtime().documents,
+            staff_caller(),
+            inquiry_id,
+            stream=upload.stream,
+            declared_name=upload.filename,
+            rules=runtime().claim_rules,
+            now=request_now(),
+            on_failure=discard_unless_committed,
+        )
+        return f"Attached the carrier's letter {letter.filename} ({letter.content_type})."
+
+    return perform(
+        attach,
+        done=url_for("console.inquiry_page", inquiry_id=inquiry_id),
+        redisplay=lambda reason: _inquiry_page(inquiry_id, letter_error=reason),
+    )
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A body over the app's hard ceiling is refused before any view reads it (the CSRF guard
+    reads the form first); say so on a console page rather than in the API's problem+json.
+
+    Console-wide, registered here because the letter upload is the console's only upload.
+    """
+    limit = runtime().settings.max_upload_bytes
+    return error_page(
+        413, f"The file is too large: the limit is {limit:,} bytes. Nothing was stored."
+    )
