@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.claims import DocumentFileSchema
@@ -19,9 +20,9 @@ from blueprints.request_scope import (
     request_now,
     runtime,
 )
-from forwarder_insure.db.models import Inquiry
+from forwarder_insure.db.models import Inquiry, InquiryDocument
 from forwarder_insure.db.models.tracking import INQUIRY_STATUSES
-from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.access import Caller, Role, at_least
 from forwarder_insure.services import claim_evidence, inquiries
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
@@ -73,6 +74,22 @@ class CarrierResponseSchema(ma.Schema):
 
 
 READERS = (Role.SELLER, at_least(Role.HANDLER))
+
+
+def attach_letter(caller: Caller, inquiry_id: str, upload: FileStorage) -> InquiryDocument:
+    """Store the carrier's letter on the inquiry (and the parcel's claim), removing the file
+    again if the request does not commit; the API and the console both attach through here."""
+    return claim_evidence.attach_loss_letter(
+        db_session(),
+        runtime().documents,
+        caller,
+        inquiry_id,
+        stream=upload.stream,
+        declared_name=upload.filename,
+        rules=runtime().claim_rules,
+        now=request_now(),
+        on_failure=discard_unless_committed,
+    )
 
 
 @blp.route("/inquiries")
@@ -132,15 +149,4 @@ class InquiryLetters(MethodView):
 
         The parcel's claim receives it as its ``carrier_loss_letter``, now or when it is filed.
         """
-        upload = files["file"]
-        return claim_evidence.attach_loss_letter(
-            db_session(),
-            runtime().documents,
-            key_holder().caller,
-            inquiry_id,
-            stream=upload.stream,
-            declared_name=upload.filename,
-            rules=runtime().claim_rules,
-            now=request_now(),
-            on_failure=discard_unless_committed,
-        )
+        return attach_letter(key_holder().caller, inquiry_id, files["file"])

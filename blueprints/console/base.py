@@ -37,9 +37,10 @@ from flask import (
     url_for,
 )
 from flask.blueprints import Blueprint, BlueprintSetupState
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.problems import field_errors, status_of
-from blueprints.request_scope import db_session
+from blueprints.request_scope import db_session, runtime
 from forwarder_insure.db.models import StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
 from forwarder_insure.domain.clock import format_instant
@@ -268,6 +269,16 @@ def perform(
         return redirect(done, code=303)
     db_session().rollback()
     return redisplay(reason), status
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A body over the app's hard ceiling is refused before any view reads it (the CSRF guard
+    reads the form first); say so on a console page rather than in the API's problem+json."""
+    limit = runtime().settings.max_upload_bytes
+    return error_page(
+        413, f"The file is too large: the limit is {limit:,} bytes. Nothing was stored."
+    )
 
 
 def _safe_next(target: str | None) -> str:

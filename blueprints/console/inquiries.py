@@ -15,24 +15,22 @@ from urllib.parse import urlencode
 from flask import render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.claims import DocumentFileSchema
 from blueprints.console.base import (
     blp,
-    error_page,
     form_fields,
     load_form,
     perform,
     requires,
     staff_caller,
 )
-from blueprints.inquiries import CarrierResponseSchema
-from blueprints.request_scope import db_session, discard_unless_committed, request_now, runtime
+from blueprints.inquiries import CarrierResponseSchema, attach_letter
+from blueprints.request_scope import db_session, request_now
 from forwarder_insure.db.models import Claim, Coverage, Inquiry
 from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
-from forwarder_insure.services import claim_evidence, inquiries
+from forwarder_insure.services import inquiries
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 #: Who may read inquiries and record on them: the staff side of the API's
@@ -204,34 +202,11 @@ def inquiry_letter(inquiry_id: str) -> Any:
 
     def attach() -> str:
         upload = load_form(DocumentFileSchema, request.files.to_dict())["file"]
-        letter = claim_evidence.attach_loss_letter(
-            db_session(),
-            runtime().documents,
-            staff_caller(),
-            inquiry_id,
-            stream=upload.stream,
-            declared_name=upload.filename,
-            rules=runtime().claim_rules,
-            now=request_now(),
-            on_failure=discard_unless_committed,
-        )
+        letter = attach_letter(staff_caller(), inquiry_id, upload)
         return f"Attached the carrier's letter {letter.filename} ({letter.content_type})."
 
     return perform(
         attach,
         done=url_for("console.inquiry_page", inquiry_id=inquiry_id),
         redisplay=lambda reason: _inquiry_page(inquiry_id, letter_error=reason),
-    )
-
-
-@blp.errorhandler(RequestEntityTooLarge)
-def _too_large(_error: RequestEntityTooLarge) -> tuple[str, int]:
-    """A body over the app's hard ceiling is refused before any view reads it (the CSRF guard
-    reads the form first); say so on a console page rather than in the API's problem+json.
-
-    Console-wide, registered here because the letter upload is the console's only upload.
-    """
-    limit = runtime().settings.max_upload_bytes
-    return error_page(
-        413, f"The file is too large: the limit is {limit:,} bytes. Nothing was stored."
     )

@@ -242,14 +242,23 @@ def test_review_request_documents_then_approve(as_role, underwriter, clock):
     assert again.status_code == 200  # denial is still possible before any payout
 
 
+def four_eyes_claim(seller, handler, clock, number: str) -> dict:
+    """A submitted claim for 1500.00 USD on a 5000.00 USD parcel: above the four-eyes limit."""
+    coverage = bound(seller, number, declared_value={"amount": "5000.00", "currency": "USD"})
+    claim = file_claim(seller, coverage["id"], amount="1500.00")
+    seed = sum(map(ord, number))
+    assert upload(seller, claim["id"], "value_proof", png_bytes(seed)).status_code == 201
+    assert (
+        upload(handler, claim["id"], "delivery_certificate", png_bytes(seed + 1)).status_code == 201
+    )
+    clock.advance(days=20)
+    assert seller.post(f"/api/v1/claims/{claim['id']}/submit").status_code == 200
+    return claim
+
+
 def test_above_the_four_eyes_limit_a_handler_may_not_approve(app, as_role, underwriter, clock):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
-    coverage = bound(seller, "REV-2", declared_value={"amount": "5000.00", "currency": "USD"})
-    claim = file_claim(seller, coverage["id"], amount="1500.00")
-    upload(seller, claim["id"], "value_proof", pdf_bytes())
-    upload(handler, claim["id"], "delivery_certificate", png_bytes(211))
-    clock.advance(days=20)
-    seller.post(f"/api/v1/claims/{claim['id']}/submit")
+    claim = four_eyes_claim(seller, handler, clock, "REV-2")
     amount = {"amount": "1500.00", "currency": "USD"}
     refused = handler.post(f"/api/v1/claims/{claim['id']}/approve", json={"amount": amount})
     assert refused.status_code == 403

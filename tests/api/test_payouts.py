@@ -67,6 +67,20 @@ def paid_claim(seller, handler, clock, number: str, amount: str = "200.00") -> d
     return approved.get_json()
 
 
+def carrier_liable_claim(seller, handler, clock, number: str) -> dict:
+    """A complete, submitted claim on a domestic USPS Priority parcel, whose carrier is liable
+    for the first 100 USD (its base cover)."""
+    coverage = bound(seller, number, origin_country="US")
+    claim = file_claim(seller, coverage["id"])
+    seed = 800 + sum(map(ord, number))
+    upload(seller, claim["id"], "value_proof", png_bytes(seed))
+    upload(handler, claim["id"], "delivery_certificate", png_bytes(seed + 1))
+    clock.advance(days=20)
+    seller.post(f"/api/v1/claims/{claim['id']}/submit")
+    add_grace_documents(seller, handler, claim["id"], seed + 2)
+    return claim
+
+
 def test_approving_a_complete_claim_pays_it_at_once(app, as_role, underwriter, clock):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
     body = paid_claim(seller, handler, clock, "PAY-1", amount="190.00")
@@ -223,13 +237,7 @@ def test_a_rejection_after_the_advance_is_booked_as_our_loss(as_role, underwrite
 
 def test_the_carriers_base_cover_is_recovered_separately(as_role, underwriter, clock):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
-    coverage = bound(seller, "PAY-8", origin_country="US")  # USPS Priority: 100 USD liability
-    claim = file_claim(seller, coverage["id"])
-    upload(seller, claim["id"], "value_proof", png_bytes(801))
-    upload(handler, claim["id"], "delivery_certificate", png_bytes(802))
-    clock.advance(days=20)
-    seller.post(f"/api/v1/claims/{claim['id']}/submit")
-    add_grace_documents(seller, handler, claim["id"], 803)
+    claim = carrier_liable_claim(seller, handler, clock, "PAY-8")
     payout = approve(handler, claim["id"], "180.00").get_json()["payout"]
     assert payout["carrier_part"] == {"amount": "100.00", "currency": "USD"}
     assert payout["underwriter_part"] == {"amount": "80.00", "currency": "USD"}

@@ -14,12 +14,12 @@ import re
 import pytest
 
 from forwarder_insure.domain.access import Role
-from tests.api.test_claim_documents import file_claim, submitted_claim, upload
+from tests.api.test_claim_documents import file_claim, four_eyes_claim, submitted_claim, upload
 from tests.browser.conftest import publish_screenshot
 from tests.console.conftest import PASSWORD, add_staff
 from tests.fixtures.app import KeyedClient, issue_key
 from tests.fixtures.insurance import add_underwriter, bound
-from tests.storage.test_local_store import pdf_bytes, png_bytes
+from tests.storage.test_local_store import pdf_bytes
 
 
 @pytest.fixture
@@ -128,12 +128,7 @@ def test_a_supervisor_approves_what_a_handler_may_not(
     from playwright.sync_api import expect
 
     seller, handler = api(Role.SELLER), api(Role.HANDLER)
-    coverage = bound(seller, "WEB-3", declared_value={"amount": "5000.00", "currency": "USD"})
-    claim = file_claim(seller, coverage["id"], amount="1500.00")
-    upload(seller, claim["id"], "value_proof", pdf_bytes())
-    upload(handler, claim["id"], "delivery_certificate", png_bytes(331))
-    clock.advance(days=20)
-    assert seller.post(f"/api/v1/claims/{claim['id']}/submit").status_code == 200
+    claim = four_eyes_claim(seller, handler, clock, "WEB-3")
     add_staff(committing_app, "handler@example.com", Role.HANDLER)
     add_staff(committing_app, "supervisor@example.com", Role.SUPERVISOR)
 

@@ -10,11 +10,10 @@ from flask.testing import FlaskClient
 
 from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.clock import format_instant
-from tests.api.test_claim_documents import file_claim, submitted_claim, upload
-from tests.api.test_payouts import add_grace_documents, balances, claim_of, paid_claim
+from tests.api.test_claim_documents import file_claim, four_eyes_claim, submitted_claim
+from tests.api.test_payouts import balances, carrier_liable_claim, claim_of, paid_claim
 from tests.console.conftest import add_staff, csrf_of, log_in
 from tests.fixtures.insurance import bound, event, post_events
-from tests.storage.test_local_store import pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.usefixtures("balanced_books")
 DAY = timedelta(days=1)
@@ -94,12 +93,7 @@ def test_above_the_four_eyes_limit_a_handler_is_refused_and_a_supervisor_approve
     app, as_role, underwriter, clock, handler_page
 ):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
-    coverage = bound(seller, "ACT-3", declared_value={"amount": "5000.00", "currency": "USD"})
-    claim = file_claim(seller, coverage["id"], amount="1500.00")
-    upload(seller, claim["id"], "value_proof", pdf_bytes())
-    upload(handler, claim["id"], "delivery_certificate", png_bytes(311))
-    clock.advance(days=20)
-    seller.post(f"/api/v1/claims/{claim['id']}/submit")
+    claim = four_eyes_claim(seller, handler, clock, "ACT-3")
 
     refused = post_form(handler_page, claim["id"], "approve", amount="1500.00")
     assert refused.status_code == 403
@@ -254,13 +248,7 @@ def test_the_carrier_recovery_form_records_the_carriers_payment(
     as_role, underwriter, clock, handler_page
 ):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
-    coverage = bound(seller, "ACT-9", origin_country="US")  # USPS Priority: 100 USD liability
-    claim = file_claim(seller, coverage["id"])
-    upload(seller, claim["id"], "value_proof", png_bytes(901))
-    upload(handler, claim["id"], "delivery_certificate", png_bytes(902))
-    clock.advance(days=20)
-    seller.post(f"/api/v1/claims/{claim['id']}/submit")
-    add_grace_documents(seller, handler, claim["id"], 903)
+    claim = carrier_liable_claim(seller, handler, clock, "ACT-9")
     assert post_form(handler_page, claim["id"], "approve", amount="180.00").status_code == 303
     html = page_of(handler_page, claim["id"])
     assert f"/ops/claims/{claim['id']}/carrier-recovery" in html
