@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -80,13 +82,50 @@ def documented(func: Callable[..., Any], *doc_decorators: Callable[[Any], Any]) 
     return func
 
 
+def well_formed_json(load: Callable[[Any], Any]) -> Any:
+    """``load`` of this request's JSON body when the request is plainly ``application/json`` and
+    its body valid UTF-8 JSON; None otherwise, or when ``load`` refuses the document."""
+    if request.environ.get("CONTENT_TYPE") != "application/json":
+        return None
+    try:
+        document = json.loads(request.get_data(cache=True).decode())
+    except ValueError:  # not UTF-8, or not JSON
+        return None
+    return load(document)
+
+
 class ApiBlueprint(Blueprint):
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         """As flask-smorest's, but a schema class is instantiated once, not on every request
-        (webargs would build a fresh schema, with fresh nested schemas, per call)."""
+        (webargs would build a fresh schema, with fresh nested schemas, per call).
+
+        A JSON body schema may offer ``load_well_formed(document)``: the loaded arguments, or
+        None for anything it does not accept. A request it accepts goes to the view without
+        webargs' parsing layers; every other request (another content type, a body that is not
+        JSON, any invalid field) is parsed by webargs as before, with the same errors.
+        """
         if isinstance(schema, type):
             schema = schema()
-        return super().arguments(schema, *args, **kwargs)
+        parse = super().arguments(schema, *args, **kwargs)
+        load_well_formed = getattr(schema, "load_well_formed", None)
+        if load_well_formed is None or kwargs.get("location", "json") != "json":
+            return parse
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            parsed = parse(func)
+            if inspect.iscoroutinefunction(func):
+                return parsed
+
+            @wraps(parsed)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                data = well_formed_json(load_well_formed)
+                if data is None:
+                    return parsed(*args, **kwargs)
+                return func(*args, data, **kwargs)
+
+            return wrapper
+
+        return decorator
 
     def requires(self, *roles: Role | frozenset[Role]) -> Callable[[Callable[..., Any]], Any]:
         """Only callers with one of ``roles`` may call the decorated view."""

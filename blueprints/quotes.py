@@ -106,18 +106,23 @@ class QuoteRequestSchema(ma.Schema):
         validate=ma.validate.Length(min=1, max=MAX_PACKAGES),
     )
 
+    def load_well_formed(self, data: Any) -> dict[str, Any] | None:
+        """What ``load`` returns for a well-formed request that passes the cross-field rules,
+        read by the fast reader; None for anything else (``load`` then says what is wrong)."""
+        fast = read_quote_request(data)
+        if fast is None:
+            return None
+        try:
+            self.seller_named_by_warehouse(fast)
+            self.known_categories(fast)
+        except ma.ValidationError:
+            return None
+        return fast
+
     def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Well-formed requests take the fast reader; anything else gets marshmallow's errors."""
-        fast = read_quote_request(data)
-        if fast is not None:
-            try:
-                self.seller_named_by_warehouse(fast)
-                self.known_categories(fast)
-            except ma.ValidationError:
-                pass
-            else:
-                return fast
-        return super().load(data, **kwargs)
+        loaded = self.load_well_formed(data)
+        return loaded if loaded is not None else super().load(data, **kwargs)
 
     @ma.validates_schema
     def seller_named_by_warehouse(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -85,8 +85,12 @@ def test_a_handler_rejects_a_document_and_approves(
     expect(page.get_by_role("heading", name="Checklist")).to_be_visible()
     assert_no_sideways_scroll(page)
     page.screenshot(path=artifacts / "ops-claim.png", full_page=True)
-
     invoice_row = page.locator("tr", has_text="Value proof")
+    with page.expect_response(lambda r: "inline=1" in r.url) as preview:
+        invoice_row.get_by_text("Preview the PDF").click()
+    assert preview.value.status == 200
+    assert preview.value.headers["content-type"] == "application/pdf"
+
     invoice_row.get_by_text("Reject this document").click()
     invoice_row.get_by_label("Reason the seller will read").fill("The invoice is unreadable")
     invoice_row.get_by_role("button", name=re.compile("^Reject")).click()
@@ -176,3 +180,49 @@ def test_an_acceptance_typed_in_new_york_time_is_recorded_in_utc(
     expect(page.get_by_role("status").filter(has_text="Acceptance recorded")).to_be_visible()
     accepted = claim_status(api, claim["id"])["insurer"]["accepted_at"]
     assert accepted == f"{day}T09:15:00Z"  # 04:15 EST is 09:15 UTC
+
+
+def test_an_inquiry_is_answered_and_its_letter_attached_then_money_shows_the_advance(
+    page, live_server, committing_app, clock, api, artifacts, pytestconfig, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from tests.api.test_payouts import paid_claim
+    from tests.api.test_sweep_and_inquiries import sweep
+
+    seller, handler = api(Role.SELLER), api(Role.HANDLER)
+    silent = bound(seller, "WEB-5")
+    bound(seller, "WEB-6")
+    sweep(committing_app, clock, 20)
+    paid = paid_claim(seller, handler, clock, "WEB-7", amount="190.00")
+    add_staff(committing_app, "handler@example.com", Role.HANDLER)
+    log_in_with_the_keyboard(page, live_server, "handler@example.com")
+
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Inquiries").click()
+    rows = page.locator("table.queue tbody tr")
+    expect(rows).to_have_count(2)
+    assert_no_sideways_scroll(page)
+    page.screenshot(path=artifacts / "ops-inquiries.png", full_page=True)
+
+    row = page.locator("tr", has_text=silent["id"])
+    row.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Inquiry")
+    letter = tmp_path / "carrier-letter.pdf"
+    letter.write_bytes(pdf_bytes())
+    page.get_by_label(re.compile("^Letter")).set_input_files(str(letter))
+    page.get_by_role("button", name="Attach the letter").click()
+    expect(page.get_by_role("status").filter(has_text="Attached the carrier")).to_be_visible()
+
+    page.get_by_label("Confirmed lost").check()
+    page.get_by_label("Carrier reference (case number)").fill("USPS-CASE-991")
+    page.get_by_role("button", name="Record the answer").click()
+    expect(page.get_by_role("status").filter(has_text="Confirmed lost")).to_be_visible()
+    body = handler.get(f"/api/v1/coverages/{silent['id']}").get_json()
+    assert body["package"]["status"] == "presumed_lost"
+
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Money").click()
+    expect(page.get_by_role("link", name=paid["id"])).to_be_visible()
+    expect(page.locator("body")).to_contain_text("190.00 USD")
+    assert_no_sideways_scroll(page)
+    page.screenshot(path=artifacts / "ops-money.png", full_page=True)
+    publish_screenshot(pytestconfig, artifacts, "ops-money.png")
