@@ -1,7 +1,7 @@
 """The ops console in a real browser: a handler logs in with the keyboard, finds a claim in the
 queue, rejects a document and approves; above the four-eyes limit the handler is refused on the
-page and a supervisor approves. Times show in the browser's zone, UTC on hover, and no page
-scrolls sideways at 1280 px.
+page and a supervisor approves. Times show in the browser's zone, UTC on hover, no page
+scrolls sideways at 1280 px, and every field has a label.
 
 Runs on one backend only (see conftest). ``FI_TEST_UPDATE_SCREENSHOTS=1`` also copies the main
 screenshots to ``docs/screenshots/``.
@@ -49,9 +49,17 @@ def log_in_with_the_keyboard(page, live_server, email: str) -> None:
     expect(page).to_have_url(f"{live_server.url}/ops/claims")
 
 
-def assert_no_sideways_scroll(page) -> None:
+def assert_fits_and_is_labelled(page) -> None:
+    """No sideways scrolling at 1280 px, and every form field has a label a screen reader reads."""
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the 1280px window"
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea")]
+            .filter((field) => field.type !== "hidden")
+            .filter((field) => !field.labels.length && !field.getAttribute("aria-label"))
+            .map((field) => field.name || field.id)"""
+    )
+    assert not unlabelled, f"fields without a label: {unlabelled}"
 
 
 def claim_status(api, claim_id: str) -> dict:
@@ -77,13 +85,13 @@ def test_a_handler_rejects_a_document_and_approves(
     filed = page.locator("tr", has=page.get_by_role("link", name=claim["id"])).locator("time")
     expect(filed.first).to_have_text(re.compile(r"(EST|EDT)$"))
     expect(filed.first).to_have_attribute("title", re.compile(r"UTC$"))
-    assert_no_sideways_scroll(page)
+    assert_fits_and_is_labelled(page)
     page.screenshot(path=artifacts / "ops-claims-queue.png", full_page=True)
 
     page.get_by_role("link", name=claim["id"]).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(claim["id"])
     expect(page.get_by_role("heading", name="Checklist")).to_be_visible()
-    assert_no_sideways_scroll(page)
+    assert_fits_and_is_labelled(page)
     page.screenshot(path=artifacts / "ops-claim.png", full_page=True)
     invoice_row = page.locator("tr", has_text="Value proof")
     with page.expect_response(lambda r: "inline=1" in r.url) as preview:
@@ -173,6 +181,7 @@ def test_an_acceptance_typed_in_new_york_time_is_recorded_in_utc(
     page.goto(f"{live_server.url}/ops/claims/{claim['id']}")
     form = page.locator("form#insurer_accept")
     expect(form.get_by_text("(America/New_York)")).to_be_visible()
+    assert_fits_and_is_labelled(page)
     day = clock.now().strftime("%Y-%m-%d")
     form.get_by_label("Underwriter's claim reference").fill("UW-NY-1")
     form.get_by_label(re.compile("^Accepted at")).fill(f"{day}T04:15")
@@ -201,12 +210,13 @@ def test_an_inquiry_is_answered_and_its_letter_attached_then_money_shows_the_adv
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Inquiries").click()
     rows = page.locator("table.queue tbody tr")
     expect(rows).to_have_count(2)
-    assert_no_sideways_scroll(page)
+    assert_fits_and_is_labelled(page)
     page.screenshot(path=artifacts / "ops-inquiries.png", full_page=True)
 
     row = page.locator("tr", has_text=silent["id"])
     row.get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Inquiry")
+    assert_fits_and_is_labelled(page)
     letter = tmp_path / "carrier-letter.pdf"
     letter.write_bytes(pdf_bytes())
     page.get_by_label(re.compile("^Letter")).set_input_files(str(letter))
@@ -223,6 +233,6 @@ def test_an_inquiry_is_answered_and_its_letter_attached_then_money_shows_the_adv
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Money").click()
     expect(page.get_by_role("link", name=paid["id"])).to_be_visible()
     expect(page.locator("body")).to_contain_text("190.00 USD")
-    assert_no_sideways_scroll(page)
+    assert_fits_and_is_labelled(page)
     page.screenshot(path=artifacts / "ops-money.png", full_page=True)
     publish_screenshot(pytestconfig, artifacts, "ops-money.png")
