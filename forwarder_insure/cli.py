@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from forwarder_insure.db import migrate
+from forwarder_insure.demo_claims import load_demo_claims
 from forwarder_insure.domain.access import STAFF_ROLES, Role
 from forwarder_insure.domain.clock import parse_instant
 from forwarder_insure.domain.errors import DomainError
@@ -125,6 +126,9 @@ def demo_command(host: str, port: int) -> None:
     migrate.upgrade(runtime.settings.database_url)
     with _unit_of_work() as session:
         keys = demo.load_demo(session, runtime.settings.secret_key, runtime.clock.now())
+    filed = load_demo_claims(current_app, dict(keys), runtime.clock)
+    if filed:
+        click.echo(f"demo claims filed: {filed}", err=True)
     for role, key in keys:
         click.echo(f"api-key {role.value} {key}")
     for role, email in demo.DEMO_STAFF:

@@ -120,6 +120,10 @@ def test_demo_starts_from_nothing_prints_keys_and_serves(tmp_path):
         assert me["seller_id"] == "DEMO-SELLER"
         assert get(f"http://127.0.0.1:{port}/api/v1/me", keys["handler"])[1]["role"] == "handler"
         assert get(f"http://127.0.0.1:{port}/api/v1/me")[0] == 401
+        status, claims = get(f"http://127.0.0.1:{port}/api/v1/claims", keys["handler"])
+        assert status == 200
+        statuses = sorted(c["status"] for c in claims["items"])
+        assert statuses == ["draft", "payout_advanced", "payout_advanced", "submitted"]
         assert set(logins) == {"handler", "supervisor"}
         for email, password in logins.values():
             assert console_login(port, email, password) == f"http://127.0.0.1:{port}/ops/claims"
@@ -131,5 +135,8 @@ def test_demo_starts_from_nothing_prints_keys_and_serves(tmp_path):
     process, again = start_demo(tmp_path, port)
     try:
         assert again == keys
+        wait_until_up(port)
+        claims = get(f"http://127.0.0.1:{port}/api/v1/claims", keys["handler"])[1]["items"]
+        assert len(claims) == 4  # the demo claims are filed once
     finally:
         stop(process)
