@@ -132,11 +132,10 @@ class QuoteRequestSchema(ma.Schema):
     @ma.validates_schema
     def known_categories(self, data: dict[str, Any], **kwargs: Any) -> None:
         card = runtime().rate_card
-        vocabulary = set(card.base_rates) | card.prohibited_categories
         errors = {
             index: {"category": ["Unknown category; categories are listed by GET /rates."]}
             for index, package in enumerate(data.get("packages", []))
-            if package["category"] not in vocabulary
+            if not card.knows(package["category"])
         }
         if errors:
             raise ma.ValidationError({"packages": errors})

@@ -47,6 +47,10 @@ class RateCard:
         """Every category a quote may name: priced ones and prohibited ones (which are declined)."""
         return sorted(set(self.base_rates) | self.prohibited_categories)
 
+    def knows(self, category: str) -> bool:
+        """Whether a quote may name ``category`` (it is in :attr:`categories`)."""
+        return category in self.base_rates or category in self.prohibited_categories
+
     def risk_group(self, destination_country: str) -> str:
         return self.country_risk_group.get(destination_country, self.default_risk_group)
 

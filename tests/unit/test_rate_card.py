@@ -89,6 +89,13 @@ def test_categories_are_the_union_of_priced_and_prohibited():
     assert card.categories == ["electronics", "firearms", "general"]
 
 
+def test_a_card_knows_exactly_its_priced_and_prohibited_categories():
+    card = parse_rate_card(copy.deepcopy(CARD), SOURCE)
+
+    named = ("electronics", "firearms", "general", "spaceships", "")
+    assert [category for category in named if card.knows(category)] == card.categories
+
+
 def test_shipped_carrier_profiles_load_with_a_loss_window_longer_than_the_silent_period():
     profiles = load_carrier_profiles(DEFAULT_CARRIERS_FILE)
 
