@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from forwarder_insure.db.models import Base
@@ -195,3 +197,30 @@ def test_bad_package_fields_are_listed_with_their_pointers(as_role, underwriter)
 def test_tracking_and_staff_keys_cannot_quote(as_role, underwriter):
     for role in (Role.TRACKING, Role.HANDLER):
         assert quote(as_role(role), seller_id="S-1001").status_code == 403
+
+
+def _without_tokens(body: dict) -> dict:
+    return {"quotes": [{**q, "quote_token": bool(q.get("quote_token"))} for q in body["quotes"]]}
+
+
+def test_a_quote_reads_the_same_whatever_json_content_type_is_sent(as_role, underwriter):
+    """Plain application/json takes the well-formed fast path; the rest go through webargs."""
+    client = as_role(Role.SELLER)
+    body = json.dumps({"packages": [package(), package(reference="B", origin_country="us")]})
+    answers = [
+        client.post("/api/v1/quotes", data=body, content_type=content_type)
+        for content_type in ("application/json", "application/json; charset=utf-8")
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    plain, with_charset = (_without_tokens(a.get_json()) for a in answers)
+    assert plain == with_charset
+
+
+def test_a_quote_body_that_is_not_json_gets_the_usual_400(as_role, underwriter):
+    client = as_role(Role.SELLER)
+    for data in (b'{"packages": [', json.dumps({"packages": [package()]}).encode("utf-16")):
+        response = client.post("/api/v1/quotes", data=data, content_type="application/json")
+        assert response.status_code == 400
+        assert response.get_json()["errors"] == [
+            {"location": "json", "pointer": "#", "detail": "Invalid JSON body."}
+        ]
