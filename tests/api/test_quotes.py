@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
+from blueprints.quotes import QuoteSchema
 from forwarder_insure.db.models import Base
 from forwarder_insure.domain.access import Role
 from tests.fixtures.insurance import add_underwriter, package, quote
@@ -224,3 +225,22 @@ def test_a_quote_body_that_is_not_json_gets_the_usual_400(as_role, underwriter):
         assert response.get_json()["errors"] == [
             {"location": "json", "pointer": "#", "detail": "Invalid JSON body."}
         ]
+
+
+def test_the_quote_body_is_compact_json_in_the_documented_field_order(as_role, underwriter):
+    response = quote(
+        as_role(Role.SELLER),
+        package(reference='Zürich "7" \\ 東京'),
+        package(reference="domestic", origin_country="US", destination_country="US"),
+        package(reference="declined", category="firearms_and_ammunition"),
+    )
+    raw = response.get_data(as_text=True)
+    document = json.loads(raw)
+    assert raw == json.dumps(document, separators=(",", ":"))
+    offered, domestic, declined = document["quotes"]
+    assert offered["reference"] == 'Zürich "7" \\ 東京'
+    assert list(offered) == [name for name in QuoteSchema().fields if name != "decline"]
+    assert offered["carrier_base_cover"] is None
+    assert domestic["carrier_base_cover"] == {"amount": "100.00", "currency": "USD"}
+    assert list(declined) == ["reference", "status", "decline"]
+    assert list(declined["decline"]) == ["code", "detail"]
