@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import Flask
+
 from config.settings import Settings
 from forwarder_insure import create_app
 from forwarder_insure.db import migrate
@@ -26,12 +28,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def running_app(
-    workers: int, database_url: str | None = None, worker_class: str = "sync"
-) -> Iterator[tuple[str, dict[str, str]]]:
-    """Yield (base URL, {role: api key}) of a gunicorn-served app; stop it afterwards."""
-    instance = Path(tempfile.mkdtemp(prefix="fi-bench-"))
+def prepared_app(
+    instance: Path, database_url: str | None = None
+) -> tuple[dict[str, str], Flask, dict[str, str]]:
+    """(environment, app, {role: api key}) of the app a benchmark runs: production settings, a
+    migrated database (by default a fresh SQLite file in ``instance``), the demo data loaded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")}
     env |= {
         "FI_ENV": "production",
@@ -46,7 +47,17 @@ def running_app(
     runtime = app.extensions["forwarder_insure"]
     with runtime.database.unit_of_work() as session:
         keys = {r.value: k for r, k in load_demo(session, settings.secret_key, runtime.clock.now())}
-    runtime.database.dispose()
+    return env, app, keys
+
+
+@contextmanager
+def running_app(
+    workers: int, database_url: str | None = None, worker_class: str = "sync"
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield (base URL, {role: api key}) of a gunicorn-served app; stop it afterwards."""
+    instance = Path(tempfile.mkdtemp(prefix="fi-bench-"))
+    env, app, keys = prepared_app(instance, database_url)
+    app.extensions["forwarder_insure"].database.dispose()
 
     port = free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
