@@ -17,7 +17,6 @@ from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import Claim, Coverage
 from forwarder_insure.domain.claims import (
     CHECKLISTS,
-    FILEABLE,
     TAKES_DOCUMENTS,
     ClaimKind,
     ClaimStatus,
@@ -25,7 +24,7 @@ from forwarder_insure.domain.claims import (
     max_approvable,
     statuses_allowing,
 )
-from forwarder_insure.services import claim_documents, claims, tracking
+from forwarder_insure.services import claim_documents, claims, insurer, tracking
 from forwarder_insure.services.scope import only_visible
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
@@ -211,14 +210,12 @@ def available_actions(claim: Claim) -> set[str]:
     """The forms the claim page offers in the claim's state (the services still decide: a page
     left open while a colleague acts gets the service's refusal)."""
     status = ClaimStatus(claim.status)
-    payout = claim.payout
     offered = {step.value for step in OFFERED_STEPS if status in statuses_allowing(step)}
     if status in TAKES_DOCUMENTS:
         offered.add("reject_document")
-    if status in FILEABLE and claim.filed_with_insurer_at is None:
+    if insurer.awaits_filing(claim):
         offered.add("insurer_filing")
-    owed_by_carrier = payout is not None and not payout.carrier_part.is_zero
-    if owed_by_carrier and payout.carrier_paid_at is None and payout.clawed_back_at is None:
+    if insurer.awaits_carrier(claim):
         offered.add("carrier_recovery")
     return offered
 

@@ -32,6 +32,22 @@ from forwarder_insure.services.events import emit
 from forwarder_insure.services.payouts import describe
 
 
+def awaits_filing(claim: Claim) -> bool:
+    """The claim can be filed with the underwriter and has not been yet."""
+    return ClaimStatus(claim.status) in FILEABLE and claim.filed_with_insurer_at is None
+
+
+def awaits_carrier(claim: Claim) -> bool:
+    """We advanced a payout with a carrier part that the carrier has not paid yet."""
+    payout = claim.payout
+    return (
+        payout is not None
+        and not payout.carrier_part.is_zero
+        and payout.carrier_paid_at is None
+        and payout.clawed_back_at is None
+    )
+
+
 def file_with_insurer(session: Session, caller: Caller, claim_id: str, now: datetime) -> Claim:
     """Record that the evidence pack went to the underwriter (once)."""
     claim = lock_claim(session, caller, claim_id)
@@ -39,7 +55,7 @@ def file_with_insurer(session: Session, caller: Caller, claim_id: str, now: date
         raise Conflict(
             f"a {claim.status} claim is not filed with the underwriter", code="not_fileable"
         )
-    if claim.filed_with_insurer_at is not None:
+    if not awaits_filing(claim):
         raise Conflict("the claim was already filed with the underwriter", code="already_filed")
     claim.filed_with_insurer_at = now
     log(session, claim, caller, "filed_with_insurer", None, now)
@@ -146,7 +162,12 @@ def recover_from_carrier(
     payout = claim.payout
     if payout is None or payout.carrier_part.is_zero:
         raise Conflict("nothing is owed by the carrier on this claim", code="no_carrier_part")
-    if payout.carrier_paid_at is not None:
+    if payout.clawed_back_at is not None:
+        raise Conflict(
+            "the advance was taken back from the seller; the carrier owes us nothing on it",
+            code="payout_clawed_back",
+        )
+    if not awaits_carrier(claim):
         raise Conflict("the carrier's payment was already recorded", code="already_recovered")
     money_rules.check_recovery(payout.carrier_part, amount)
     _book_recovery(

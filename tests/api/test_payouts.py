@@ -132,6 +132,28 @@ def test_a_fast_tracked_advance_becomes_the_sellers_debt_if_documents_never_come
     assert "claims_receivable_underwriter" not in money
 
 
+def test_a_clawed_back_advance_takes_no_carrier_payment(app, as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    coverage = bound(seller, "PAY-3B", origin_country="US")  # the carrier is liable up to 100
+    claim = file_claim(seller, coverage["id"], amount="80.00")
+    upload(seller, claim["id"], "value_proof", png_bytes(331))
+    upload(handler, claim["id"], "delivery_certificate", png_bytes(332))
+    clock.advance(days=20)
+    paid = seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()
+    assert paid["payout"]["carrier_part"] == {"amount": "80.00", "currency": "USD"}
+    assert run(app, "grace-deadlines", clock.now() + 30 * DAY)["lapsed"] == 1
+    refused = handler.post(
+        f"/api/v1/claims/{claim['id']}/carrier-recovery",
+        json={
+            "amount": {"amount": "80.00", "currency": "USD"},
+            "paid_at": format_instant(clock.now()),
+        },
+    )
+    assert refused.status_code == 409
+    assert refused.get_json()["code"] == "payout_clawed_back"
+    assert "claims_receivable_carrier" not in balances(handler)
+
+
 def test_the_underwriter_settles_within_its_working_days(app, as_role, underwriter, clock):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
     claim = paid_claim(seller, handler, clock, "PAY-4", amount="200.00")
