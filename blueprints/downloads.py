@@ -1,5 +1,5 @@
-"""Serving claim files to a browser (a stored document, the evidence pack), the same way from
-the API and the console."""
+"""Serving stored files to a browser (a claim's document, an inquiry's letter, the evidence
+pack), the same way from the API and the console."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tempfile
 from flask import Response, send_file
 
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.db.models import ClaimDocument
+from forwarder_insure.db.models import ClaimDocument, InquiryDocument
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.services import evidence_packs
 
@@ -19,7 +19,7 @@ PDF_TYPES = frozenset({"application/pdf"})
 PACK_MEMORY_BYTES = 8 * 1024 * 1024
 
 
-def send_document(document: ClaimDocument, *, inline: bool = False) -> Response:
+def send_document(document: ClaimDocument | InquiryDocument, *, inline: bool = False) -> Response:
     """Stream the document as the type sniffed at upload: an attachment, or inline for the
     console's preview. Uploaded files are untrusted: never sniffed again by the browser, run in
     a sandbox, framed only by our own pages."""

@@ -11,6 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.claims import DocumentFileSchema
+from blueprints.downloads import send_document
 from blueprints.fields import Instant
 from blueprints.pagination import PageArgsSchema, page
 from blueprints.request_scope import (
@@ -150,3 +151,14 @@ class InquiryLetters(MethodView):
         The parcel's claim receives it as its ``carrier_loss_letter``, now or when it is filed.
         """
         return attach_letter(key_holder().caller, inquiry_id, files["file"])
+
+
+@blp.route("/inquiries/<string:inquiry_id>/letters/<string:letter_id>")
+class InquiryLetter(MethodView):
+    @blp.requires(*READERS)
+    @blp.response(200, description="The letter's bytes, as the content type sniffed at upload")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, inquiry_id: str, letter_id: str):
+        """Download a carrier's letter (a seller: on its own parcels only)."""
+        letter = inquiries.get_letter(db_session(), key_holder().caller, inquiry_id, letter_id)
+        return send_document(letter)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +25,7 @@ from blueprints.console.base import (
     requires,
     staff_caller,
 )
+from blueprints.downloads import send_document
 from blueprints.inquiries import CarrierResponseSchema, attach_letter
 from blueprints.request_scope import db_session, request_now
 from forwarder_insure.db.models import Claim, Coverage, Inquiry
@@ -210,3 +211,11 @@ def inquiry_letter(inquiry_id: str) -> Any:
         done=url_for("console.inquiry_page", inquiry_id=inquiry_id),
         redisplay=lambda reason: _inquiry_page(inquiry_id, letter_error=reason),
     )
+
+
+@blp.get("/inquiries/<string:inquiry_id>/letters/<string:letter_id>")
+@requires(INQUIRY_STAFF)
+def inquiry_letter_file(inquiry_id: str, letter_id: str) -> Response:
+    """A letter as a download, or with ``?inline=1`` to view it in the browser."""
+    letter = inquiries.get_letter(db_session(), staff_caller(), inquiry_id, letter_id)
+    return send_document(letter, inline=request.args.get("inline") == "1")

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from forwarder_insure.db.models import Coverage, Inquiry
+from forwarder_insure.db.models import Coverage, Inquiry, InquiryDocument
 from forwarder_insure.domain.access import Caller
-from forwarder_insure.domain.errors import Conflict
+from forwarder_insure.domain.errors import Conflict, NotFound
 from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.scope import get_visible, list_visible
@@ -30,6 +30,17 @@ EVENT_SUFFIX = {
 
 def get_inquiry(session: Session, caller: Caller, inquiry_id: str) -> Inquiry:
     return get_visible(session, Inquiry, inquiry_id, caller, "inquiry")
+
+
+def get_letter(
+    session: Session, caller: Caller, inquiry_id: str, letter_id: str
+) -> InquiryDocument:
+    """One of the inquiry's letters, if the caller may see the inquiry (404 otherwise)."""
+    inquiry = get_inquiry(session, caller, inquiry_id)
+    letter = session.get(InquiryDocument, letter_id)
+    if letter is None or letter.inquiry_id != inquiry.id:
+        raise NotFound(f"inquiry {inquiry_id} has no letter {letter_id}", code="letter_not_found")
+    return letter
 
 
 def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:

@@ -97,6 +97,20 @@ def test_the_carrier_letter_on_the_inquiry_reaches_the_claim(app, clock, as_role
     assert document_of(now, "carrier_loss_letter")["source"] == "inquiry"
     inquiry = handler.get(f"/api/v1/inquiries/{by_coverage[earlier['id']]['id']}").get_json()
     assert [x["id"] for x in inquiry["letters"]] == [attached.get_json()["id"]]
+    # The letter comes back as stored, to the parcel's seller and staff; another seller sees none.
+    letter_id = attached.get_json()["id"]
+    url = f"/api/v1/inquiries/{inquiry['id']}/letters/{letter_id}"
+    for reader in (seller, handler):
+        download = reader.get(url)
+        assert download.status_code == 200
+        assert download.get_data() == letter
+        assert download.headers["Content-Disposition"].startswith("attachment")
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert as_role(Role.SELLER, "S-2002").get(url).status_code == 404
+    other = (
+        f"/api/v1/inquiries/{by_coverage[later['id']]['id']}/letters/{attached.get_json()['id']}"
+    )
+    assert handler.get(other).status_code == 404  # a letter of another inquiry
 
     # A letter attached first is handed to the claim filed afterwards.
     second_letter = pdf_bytes()

@@ -208,7 +208,8 @@ def test_the_carriers_letter_is_stored_and_listed(app, clock, as_role, underwrit
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
     inquiry = opened_inquiry(app, clock, seller, handler, "INQ-10")
     before = stored_files(app)
-    response = attach(handler_page, inquiry["id"], pdf_bytes())
+    data = pdf_bytes()
+    response = attach(handler_page, inquiry["id"], data)
     assert response.status_code == 303
     html = handler_page.get(response.headers["Location"]).get_data(as_text=True)
     assert "Attached the carrier&#39;s letter carrier letter.pdf (application/pdf)." in html
@@ -219,6 +220,14 @@ def test_the_carriers_letter_is_stored_and_listed(app, clock, as_role, underwrit
     assert len(stored_files(app)) == len(before) + 1
     queue = handler_page.get("/ops/inquiries").get_data(as_text=True)
     assert "carrier letter.pdf" in row_of(queue, inquiry["id"])
+    href = f"/ops/inquiries/{inquiry['id']}/letters/{letter['id']}"
+    assert href in html
+    viewed = handler_page.get(f"{href}?inline=1", buffered=True)
+    assert viewed.status_code == 200
+    assert viewed.headers["Content-Disposition"].startswith("inline")
+    assert viewed.get_data() == data
+    assert viewed.mimetype == "application/pdf"
+    viewed.close()
 
 
 def test_a_file_that_is_not_a_letter_shows_the_reason_and_stores_nothing(
