@@ -223,9 +223,19 @@ def test_an_inquiry_is_answered_and_its_letter_attached_then_money_shows_the_adv
     page.get_by_role("button", name="Attach the letter").click()
     expect(page.get_by_role("status").filter(has_text="Attached the carrier")).to_be_visible()
 
-    page.get_by_label("Confirmed lost").check()
-    page.get_by_label("Carrier reference (case number)").fill("USPS-CASE-991")
-    page.get_by_role("button", name="Record the answer").click()
+    # The carrier's answer with the keyboard alone: choose, move on, type, submit.
+    page.get_by_label("Confirmed lost").focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_label("Confirmed lost")).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Carrier reference (case number)")).to_be_focused()
+    page.keyboard.type("USPS-CASE-991")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Note")).to_be_focused()
+    page.keyboard.type("Written confirmation by e-mail")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Record the answer")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status").filter(has_text="Confirmed lost")).to_be_visible()
     body = handler.get(f"/api/v1/coverages/{silent['id']}").get_json()
     assert body["package"]["status"] == "presumed_lost"
