@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.downloads import send_document, send_evidence_pack
@@ -21,9 +22,9 @@ from blueprints.request_scope import (
     request_now,
     runtime,
 )
-from forwarder_insure.db.models import Claim
+from forwarder_insure.db.models import Claim, ClaimDocument
 from forwarder_insure.db.models.payouts import PAYOUT_STATUSES
-from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.access import Caller, Role, at_least
 from forwarder_insure.domain.claims import (
     ClaimKind,
     ClaimStatus,
@@ -318,19 +319,24 @@ class ClaimDocuments(MethodView):
         The bytes decide the type (PDF, PNG, JPEG, WebP, HEIC; anything else 415), the size is
         limited (413), and the file is hashed (SHA-256) and stored under a generated key.
         """
-        upload = files["file"]
-        return claim_documents.add_document(
-            db_session(),
-            runtime().documents,
-            key_holder().caller,
-            claim_id,
-            kind=DocumentKind(form["kind"]),
-            stream=upload.stream,
-            declared_name=upload.filename,
-            rules=runtime().claim_rules,
-            now=request_now(),
-            on_failure=discard_unless_committed,
-        )
+        return add_upload(key_holder().caller, claim_id, form["kind"], files["file"])
+
+
+def add_upload(caller: Caller, claim_id: str, kind: str, upload: FileStorage) -> ClaimDocument:
+    """Store an uploaded evidence file on the claim, removing it again if the request does not
+    commit; the API and the console both upload through here."""
+    return claim_documents.add_document(
+        db_session(),
+        runtime().documents,
+        caller,
+        claim_id,
+        kind=DocumentKind(kind),
+        stream=upload.stream,
+        declared_name=upload.filename,
+        rules=runtime().claim_rules,
+        now=request_now(),
+        on_failure=discard_unless_committed,
+    )
 
 
 class UploadUrlSchema(ma.Schema):

@@ -72,6 +72,9 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+#: What a file picker offers for evidence (the store decides by the bytes; this only narrows it).
+UPLOAD_TYPES = "application/pdf,image/png,image/jpeg,image/webp,image/heic,.pdf,.heic"
+
 #: Endpoints reachable without a login.
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 
@@ -156,7 +159,7 @@ def _headers(response: Response) -> Response:
 
 @blp.context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"csrf_token": csrf_token}
+    return {"csrf_token": csrf_token, "upload_types": UPLOAD_TYPES}
 
 
 def staff_caller() -> Caller:

@@ -16,8 +16,11 @@ from flask import Response, request, url_for
 from blueprints.claims import (
     ApproveSchema,
     DenySchema,
+    DocumentFileSchema,
+    DocumentFormSchema,
     RejectDocumentSchema,
     RequestDocumentsSchema,
+    add_upload,
 )
 from blueprints.console.base import (
     blp,
@@ -123,6 +126,15 @@ def reject_document(claim_id: str, document_id: str) -> Form:
         return "Document rejected; the seller is asked for it again."
 
     return _on_claim(claim_id, f"reject_{document_id}", action)
+
+
+@_claim_form("documents", "attach_document")
+def attach_document(claim_id: str) -> str:
+    """Attach a document as ops (the hand-over proof of a parcel never scanned, a letter...)."""
+    kind = load_form(DocumentFormSchema, form_fields("kind"))["kind"]
+    upload = load_form(DocumentFileSchema, request.files.to_dict())["file"]
+    document = add_upload(staff_caller(), claim_id, kind, upload)
+    return f"Attached {document.filename} as {kind.replace('_', ' ')} ({document.content_type})."
 
 
 @_claim_form("insurer-filing", "insurer_filing")

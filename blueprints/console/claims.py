@@ -212,7 +212,7 @@ def available_actions(claim: Claim) -> set[str]:
     status = ClaimStatus(claim.status)
     offered = {step.value for step in OFFERED_STEPS if status in statuses_allowing(step)}
     if status in TAKES_DOCUMENTS:
-        offered.add("reject_document")
+        offered.update({"reject_document", "attach_document"})
     if insurer.awaits_filing(claim):
         offered.add("insurer_filing")
     if insurer.awaits_carrier(claim):

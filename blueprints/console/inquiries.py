@@ -39,8 +39,6 @@ from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 INQUIRY_STAFF = at_least(Role.HANDLER)
 
 PAGE_SIZE = 50
-#: File types the store accepts (it decides by the bytes; this only narrows the file picker).
-LETTER_TYPES = "application/pdf,image/png,image/jpeg,image/webp,image/heic,.pdf,.heic"
 
 # -- inquiry queue ---------------------------------------------------------------------------
 
@@ -152,7 +150,6 @@ def _inquiry_page(
         silent_since=silent_since(coverage),
         live=inquiry.status in LIVE_INQUIRY_STATUSES,
         outcomes=inquiries.CARRIER_OUTCOMES,
-        letter_types=LETTER_TYPES,
         response_error=response_error,
         letter_error=letter_error,
         typed=typed or {},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -10,10 +11,16 @@ from flask.testing import FlaskClient
 
 from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.clock import format_instant
-from tests.api.test_claim_documents import file_claim, four_eyes_claim, submitted_claim
+from tests.api.test_claim_documents import (
+    file_claim,
+    four_eyes_claim,
+    stored_files,
+    submitted_claim,
+)
 from tests.api.test_payouts import balances, carrier_liable_claim, claim_of, paid_claim
 from tests.console.conftest import add_staff, csrf_of, log_in
 from tests.fixtures.insurance import bound, event, post_events
+from tests.storage.test_local_store import png_bytes
 
 pytestmark = pytest.mark.usefixtures("balanced_books")
 DAY = timedelta(days=1)
@@ -265,3 +272,47 @@ def test_the_carrier_recovery_form_records_the_carriers_payment(
     payout = claim_of(handler, claim["id"])["payout"]
     assert payout["carrier_paid"] == {"amount": "100.00", "currency": "USD"}
     assert "/carrier-recovery" not in page_of(handler_page, claim["id"])  # done: no form
+
+
+def test_ops_attach_a_document_and_a_bad_file_is_refused_on_the_page(
+    app, as_role, underwriter, handler_page
+):
+    seller = as_role(Role.SELLER)
+    claim = file_claim(seller, bound(seller, "ACT-10")["id"])  # never scanned: no hand-over proof
+    token = csrf_of(page_of(handler_page, claim["id"]))
+    before = stored_files(app)
+
+    def attach(data: bytes, name: str):
+        return handler_page.post(
+            f"/ops/claims/{claim['id']}/documents",
+            data={
+                "csrf_token": token,
+                "kind": "delivery_certificate",
+                "file": (io.BytesIO(data), name),
+            },
+            content_type="multipart/form-data",
+        )
+
+    refused = attach(b"\x7fELF\x02\x01\x01" + bytes(200), "handover.pdf")
+    assert refused.status_code == 415
+    assert alert_of(refused.get_data(as_text=True))  # the store's reason, shown
+    assert stored_files(app) == before
+    no_file = handler_page.post(
+        f"/ops/claims/{claim['id']}/documents",
+        data={"csrf_token": token, "kind": "delivery_certificate"},
+        content_type="multipart/form-data",
+    )
+    assert no_file.status_code == 422
+    assert "file" in alert_of(no_file.get_data(as_text=True))
+
+    done = attach(png_bytes(1010), "handover.png")
+    assert done.status_code == 303
+    assert "Attached handover.png as delivery certificate (image/png)." in page_of(
+        handler_page, claim["id"]
+    )
+    body = claim_of(seller, claim["id"])
+    certificate = next(c for c in body["checklist"] if c["kind"] == "delivery_certificate")
+    assert certificate["status"] == "received"
+    [document] = [d for d in body["documents"] if d["kind"] == "delivery_certificate"]
+    assert document["source"] == "upload"
+    assert len(stored_files(app)) == len(before) + 1
