@@ -40,13 +40,18 @@ from flask.blueprints import Blueprint, BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.problems import field_errors, status_of
-from blueprints.request_scope import db_session, runtime
+from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import DomainError
 from forwarder_insure.domain.money import Money, MoneyError
-from forwarder_insure.services.credentials import authenticate_staff
+from forwarder_insure.services.credentials import (
+    LOCKOUT_AFTER,
+    LOCKOUT_FOR,
+    authenticate_staff,
+    note_failed_login,
+)
 
 blp = Blueprint(
     "console",
@@ -302,7 +307,7 @@ def login() -> Any:
     if request.method == "POST":
         email = request.form.get("email", "")[:254]
         password = request.form.get("password", "")[:1024]
-        user = authenticate_staff(db_session(), email, password)
+        user = authenticate_staff(db_session(), email, password, request_now())
         if user is not None and Role(user.role) in STAFF_ROLES:
             target = _safe_next(request.form.get("next"))
             session.clear()  # a fresh session (and CSRF token) for the logged-in user
@@ -310,7 +315,13 @@ def login() -> Any:
             session["role"] = user.role
             csrf_token()
             return redirect(target, code=303)
-        error = "The e-mail address or password is wrong, or the account is disabled."
+        db_session().rollback()  # end the request's read before the count is written apart
+        with runtime().database.unit_of_work() as session_of_failure:
+            note_failed_login(session_of_failure, email, request_now())
+        error = (
+            "The e-mail address or password is wrong, or the account is disabled, or locked "
+            f"for {LOCKOUT_FOR.seconds // 60} minutes after {LOCKOUT_AFTER} failed attempts."
+        )
         status = 401
     html = render_template("console/login.html", error=error, next=request.values.get("next", ""))
     return html, status

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from forwarder_insure.db.models import Claim, StaffUser
 from forwarder_insure.domain.access import Role
+from forwarder_insure.services.credentials import LOCKOUT_AFTER, LOCKOUT_FOR
 from tests.api.test_claim_documents import file_claim, submitted_claim, upload
 from tests.console.conftest import add_staff, csrf_of, log_in
 from tests.fixtures.insurance import bound
@@ -25,6 +26,30 @@ def test_a_wrong_password_or_unknown_user_gets_the_same_generic_error(app):
         assert "e-mail address or password is wrong" in response.get_data(as_text=True)
     assert wrong.get_data() == unknown.get_data()  # nothing tells the two apart
     assert client.get("/ops/claims").status_code == 302
+
+
+def test_repeated_failures_lock_the_login_for_a_while(app, clock):
+    add_staff(app, "handler@example.com", Role.HANDLER)
+    client = app.test_client()
+    for _ in range(LOCKOUT_AFTER - 1):
+        assert log_in(client, "handler@example.com", "guess").status_code == 401
+    assert log_in(client, "handler@example.com").status_code == 303  # a success clears the count
+    for _ in range(LOCKOUT_AFTER):
+        assert log_in(app.test_client(), "handler@example.com", "guess").status_code == 401
+    probe = app.test_client()
+    locked = log_in(probe, "handler@example.com")
+    assert locked.status_code == 401  # the right password, but locked
+    assert "locked" in locked.get_data(as_text=True)
+    unknown = log_in(probe, "nobody@example.com", "guess")
+    assert unknown.get_data() == locked.get_data()  # nothing tells a lock from a wrong address
+    clock.advance(seconds=LOCKOUT_FOR.total_seconds() - 1)
+    assert log_in(app.test_client(), "handler@example.com").status_code == 401
+    clock.advance(seconds=1)
+    assert log_in(app.test_client(), "handler@example.com").status_code == 303
+    runtime = app.extensions["forwarder_insure"]
+    with runtime.database.unit_of_work() as session:
+        user = session.scalars(select(StaffUser)).one()
+        assert (user.failed_logins, user.locked_until) == (0, None)
 
 
 def test_an_api_key_does_not_open_the_console(as_role):

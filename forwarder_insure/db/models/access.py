@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forwarder_insure.db.base import Base
@@ -65,3 +65,6 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    #: Failed logins in a row; at the limit the login locks until ``locked_until``.
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    locked_until: Mapped[datetime | None]
