@@ -46,8 +46,9 @@ def test_create_staff_user_stores_a_salted_hash(app):
         user = session.execute(select(StaffUser)).scalar_one()
         assert user.email == "ops@example.com"
         assert "correct horse" not in user.password_hash
-        assert authenticate_staff(session, "OPS@example.com", "correct horse battery") is not None
-        assert authenticate_staff(session, "ops@example.com", "wrong password!!") is None
+        now = app.extensions["forwarder_insure"].clock.now()
+        assert authenticate_staff(session, "OPS@example.com", "correct horse battery", now)
+        assert authenticate_staff(session, "ops@example.com", "wrong password!!", now) is None
 
 
 def test_staff_user_needs_a_real_password_and_a_staff_role(app):
