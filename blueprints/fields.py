@@ -22,7 +22,11 @@ class Instant(ma.fields.AwareDateTime):
         return None if value is None else format_instant(value)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
-        return ensure_utc(super()._deserialize(value, attr, data, **kwargs))
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return ensure_utc(parsed)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+21:00 is before the year 1 in UTC
+            raise ma.ValidationError("The instant is outside the supported range.") from None
 
 
 class DecimalString(ma.fields.Decimal):

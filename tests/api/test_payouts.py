@@ -154,6 +154,18 @@ def test_a_clawed_back_advance_takes_no_carrier_payment(app, as_role, underwrite
     assert "claims_receivable_carrier" not in balances(handler)
 
 
+def test_an_instant_outside_the_calendar_in_utc_is_a_field_error(as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    claim = paid_claim(seller, handler, clock, "PAY-3C")
+    for instant in ("0001-01-01T00:00:00+21:00", "9999-12-31T23:59:59-05:00"):
+        response = handler.post(
+            f"/api/v1/claims/{claim['id']}/insurer-settlement",
+            json={"amount": {"amount": "200.00", "currency": "USD"}, "paid_at": instant},
+        )
+        assert response.status_code == 422, response.get_json()
+        assert [e["pointer"] for e in response.get_json()["errors"]] == ["#/paid_at"]
+
+
 def test_the_underwriter_settles_within_its_working_days(app, as_role, underwriter, clock):
     seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
     claim = paid_claim(seller, handler, clock, "PAY-4", amount="200.00")

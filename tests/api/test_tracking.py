@@ -81,9 +81,10 @@ def test_bad_events_are_listed_by_index_and_the_good_ones_kept(as_role, underwri
         },
         event("y", "T", "2026-11-21T11:00:00Z", code="teleported"),
         "not an object",
+        event("z", "TRK-5", "0001-01-01T00:00:00+21:00"),  # before the year 1 in UTC
     )
     assert body["accepted"] == 1
-    assert [r["index"] for r in body["rejected"]] == [1, 2, 3]
+    assert [r["index"] for r in body["rejected"]] == [1, 2, 3, 4]
     pointers = {e["pointer"] for e in body["rejected"][1]["errors"]}
     assert {"#/tracking_number", "#/code"} <= pointers
 
