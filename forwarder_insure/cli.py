@@ -244,7 +244,7 @@ def _as_of(text: str | None) -> datetime:
         return runtime.clock.now()
     try:
         return parse_instant(text)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
