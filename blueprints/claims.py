@@ -11,6 +11,7 @@ from flask_smorest.fields import Upload
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
+from blueprints import claim_steps
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.downloads import send_document, send_evidence_pack
 from blueprints.fields import Instant, MoneySchema
@@ -444,15 +445,7 @@ class ClaimDocumentReject(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any], claim_id: str, document_id: str):
         """Reject a document with a reason; its checklist item is missing again."""
-        return claim_documents.reject_document(
-            db_session(),
-            key_holder().caller,
-            claim_id,
-            document_id,
-            data["reason"],
-            runtime().claim_rules,
-            request_now(),
-        )
+        return claim_steps.reject_document(key_holder().caller, claim_id, document_id, data)
 
 
 @blp.route("/claims/<string:claim_id>/evidence-pack")
@@ -513,14 +506,7 @@ class ClaimRequestDocuments(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any], claim_id: str):
         """Ask the seller for more documents (the claim goes to needs_info)."""
-        return claims.request_documents(
-            db_session(),
-            key_holder().caller,
-            claim_id,
-            [DocumentKind(k) for k in data["kinds"]],
-            data["note"],
-            request_now(),
-        )
+        return claim_steps.request_documents(key_holder().caller, claim_id, data)
 
 
 @blp.route("/claims/<string:claim_id>/approve")
@@ -533,15 +519,7 @@ class ClaimApprove(MethodView):
     def post(self, data: dict[str, Any], claim_id: str):
         """Approve an amount (at most insured value less deductible; a supervisor above the
         four-eyes limit, else 403)."""
-        return claims.approve(
-            db_session(),
-            key_holder().caller,
-            claim_id,
-            data["amount"],
-            data["note"],
-            runtime().claim_rules,
-            request_now(),
-        )
+        return claim_steps.approve(key_holder().caller, claim_id, data)
 
 
 @blp.route("/claims/<string:claim_id>/deny")
@@ -553,6 +531,4 @@ class ClaimDeny(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any], claim_id: str):
         """Deny with a reason the seller will read."""
-        return claims.deny(
-            db_session(), key_holder().caller, claim_id, data["reason"], request_now()
-        )
+        return claim_steps.deny(key_holder().caller, claim_id, data)

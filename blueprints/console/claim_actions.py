@@ -1,5 +1,5 @@
-"""What staff do to a claim from its page: the same services, schemas and role checks as the
-API's claim and insurer endpoints, one form each.
+"""What staff do to a claim from its page: the same steps (``blueprints.claim_steps``), schemas
+and role checks as the API's claim and insurer endpoints, one form each.
 
 Each form posts here; :func:`~blueprints.console.base.perform` turns the service's answer into a
 flashed message and a redirect back to the claim, or its refusal into the claim page again with
@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, request, url_for
 
+from blueprints import claim_steps
 from blueprints.claims import (
     ApproveSchema,
     DenySchema,
@@ -34,11 +35,10 @@ from blueprints.console.base import (
 )
 from blueprints.console.claims import render_claim
 from blueprints.insurer import AcceptanceSchema, PaymentSchema, RejectionSchema
-from blueprints.request_scope import db_session, request_now, runtime
+from blueprints.request_scope import db_session
 from forwarder_insure.db.models import Claim
 from forwarder_insure.domain.access import Role, at_least
-from forwarder_insure.domain.claims import DocumentKind
-from forwarder_insure.services import claim_documents, claims, insurer
+from forwarder_insure.services import claims
 
 #: Who may act on a claim: the API's ``STAFF`` (the four-eyes rule is the service's).
 CLAIM_WORKERS = at_least(Role.HANDLER)
@@ -79,10 +79,7 @@ def request_documents(claim_id: str) -> str:
     """Ask the seller for more documents (the claim waits in needs_info)."""
     kinds = request.form.getlist("kinds")
     data = load_form(RequestDocumentsSchema, {"kinds": kinds, **form_fields("note")})
-    claims.request_documents(
-        db_session(), staff_caller(), claim_id, [DocumentKind(k) for k in data["kinds"]],
-        data["note"], request_now(),
-    )  # fmt: skip
+    claim_steps.request_documents(staff_caller(), claim_id, data)
     return "Asked the seller for: " + ", ".join(k.replace("_", " ") for k in data["kinds"]) + "."
 
 
@@ -92,10 +89,7 @@ def approve(claim_id: str) -> str:
     data = load_form(
         ApproveSchema, {**form_money("amount", _currency(claim_id)), **form_fields("note")}
     )
-    claim = claims.approve(
-        db_session(), staff_caller(), claim_id, data["amount"], data["note"],
-        runtime().claim_rules, request_now(),
-    )  # fmt: skip
+    claim = claim_steps.approve(staff_caller(), claim_id, data)
     return f"Approved {data['amount']}." + _paid(claim)
 
 
@@ -108,7 +102,7 @@ def _paid(claim: Claim) -> str:
 def deny(claim_id: str) -> str:
     """Deny with a reason the seller will read."""
     data = load_form(DenySchema, form_fields("reason"))
-    claims.deny(db_session(), staff_caller(), claim_id, data["reason"], request_now())
+    claim_steps.deny(staff_caller(), claim_id, data)
     return "Denied; the seller is told why."
 
 
@@ -119,10 +113,7 @@ def reject_document(claim_id: str, document_id: str) -> Form:
 
     def action() -> str:
         data = load_form(RejectDocumentSchema, form_fields("reason"))
-        claim_documents.reject_document(
-            db_session(), staff_caller(), claim_id, document_id, data["reason"],
-            runtime().claim_rules, request_now(),
-        )  # fmt: skip
+        claim_steps.reject_document(staff_caller(), claim_id, document_id, data)
         return "Document rejected; the seller is asked for it again."
 
     return _on_claim(claim_id, f"reject_{document_id}", action)
@@ -140,7 +131,7 @@ def attach_document(claim_id: str) -> str:
 @_claim_form("insurer-filing", "insurer_filing")
 def insurer_filing(claim_id: str) -> str:
     """Record that the evidence pack went to the underwriter."""
-    insurer.file_with_insurer(db_session(), staff_caller(), claim_id, request_now())
+    claim_steps.file_with_insurer(staff_caller(), claim_id)
     return "Recorded as filed with the underwriter."
 
 
@@ -150,10 +141,7 @@ def insurer_acceptance(claim_id: str) -> str:
     data = load_form(
         AcceptanceSchema, {**form_fields("insurer_reference"), **form_instant("accepted_at")}
     )
-    claim = insurer.accept(
-        db_session(), staff_caller(), claim_id, insurer_reference=data["insurer_reference"],
-        accepted_at=data["accepted_at"], rules=runtime().claim_rules, now=request_now(),
-    )  # fmt: skip
+    claim = claim_steps.accept(staff_caller(), claim_id, data)
     return f"Acceptance recorded; settlement is due by {claim.settlement_due_at:%Y-%m-%d} (UTC)."
 
 
@@ -167,10 +155,7 @@ def _payment(claim_id: str) -> dict[str, Any]:
 def insurer_settlement(claim_id: str) -> str:
     """The underwriter paid, all or part; a shortfall is booked as our loss."""
     data = _payment(claim_id)
-    insurer.settle(
-        db_session(), staff_caller(), claim_id, amount=data["amount"], paid_at=data["paid_at"],
-        now=request_now(),
-    )  # fmt: skip
+    claim_steps.settle(staff_caller(), claim_id, data)
     return f"Settlement of {data['amount']} recorded."
 
 
@@ -178,10 +163,7 @@ def insurer_settlement(claim_id: str) -> str:
 def insurer_rejection(claim_id: str) -> str:
     """The underwriter refused a claim we paid."""
     data = load_form(RejectionSchema, form_fields("reason"))
-    insurer.reject(
-        db_session(), staff_caller(), claim_id, reason=data["reason"],
-        rules=runtime().claim_rules, now=request_now(),
-    )  # fmt: skip
+    claim_steps.reject(staff_caller(), claim_id, data)
     return "The underwriter's rejection is recorded and booked."
 
 
@@ -189,8 +171,5 @@ def insurer_rejection(claim_id: str) -> str:
 def carrier_recovery(claim_id: str) -> str:
     """The carrier paid its own liability on a claim we advanced."""
     data = _payment(claim_id)
-    insurer.recover_from_carrier(
-        db_session(), staff_caller(), claim_id, amount=data["amount"], paid_at=data["paid_at"],
-        now=request_now(),
-    )  # fmt: skip
+    claim_steps.recover_from_carrier(staff_caller(), claim_id, data)
     return f"The carrier's payment of {data['amount']} is recorded."
