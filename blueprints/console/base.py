@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
@@ -37,6 +38,7 @@ from flask import (
     url_for,
 )
 from flask.blueprints import Blueprint, BlueprintSetupState
+from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.problems import field_errors, status_of
@@ -193,6 +195,38 @@ def error_page(status: int, message: str) -> tuple[str, int]:
 @blp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> tuple[str, int]:
     return error_page(status_of(error), error.detail)
+
+
+# -- queues ----------------------------------------------------------------------------------
+
+#: Rows per page of a console queue.
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """The page of a queue the query string asks for (``?page=N``, 1 when absent or odd)."""
+
+    number: int
+
+    @classmethod
+    def requested(cls) -> QueuePage:
+        try:
+            return cls(max(int(request.args.get("page", "1")), 1))
+        except ValueError:
+            return cls(1)
+
+    def of(self, query: Select) -> Select:
+        """The query limited to this page, plus one row that says whether a next page exists."""
+        return query.limit(PAGE_SIZE + 1).offset((self.number - 1) * PAGE_SIZE)
+
+    def links(self, found: int, url_of: Callable[[int | None], str]) -> dict[str, str | None]:
+        """``prev_url`` and ``next_url`` for the pager (``url_of(None)`` is the first page)."""
+        previous = self.number - 1
+        return {
+            "prev_url": url_of(previous if previous > 1 else None) if previous else None,
+            "next_url": url_of(self.number + 1) if found > PAGE_SIZE else None,
+        }
 
 
 # -- forms -----------------------------------------------------------------------------------

@@ -11,7 +11,15 @@ from urllib.parse import urlencode
 from flask import Response, render_template, request, url_for
 from sqlalchemy import Text, cast, func, select
 
-from blueprints.console.base import CLAIM_READERS, blp, input_instant, requires, staff_caller
+from blueprints.console.base import (
+    CLAIM_READERS,
+    PAGE_SIZE,
+    QueuePage,
+    blp,
+    input_instant,
+    requires,
+    staff_caller,
+)
 from blueprints.downloads import PDF_TYPES, send_document, send_evidence_pack
 from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import Claim, Coverage
@@ -31,7 +39,6 @@ from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 #: Content types the claim page previews inline.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
-PAGE_SIZE = 50
 FLAG_CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 SORTS: dict[str, tuple[str, Any]] = {
     "age": ("Oldest first", Claim.created_at.asc()),
@@ -99,10 +106,7 @@ def claims_queue() -> Any:
     """Claims with counts per status, filters, a sort, and the overdue ones marked."""
     caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
     filters, notes = _queue_filters()
-    try:
-        page = max(int(request.args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = QueuePage.requested()
     query = claims.list_query(
         caller,
         status=filters["status"] or None,
@@ -120,13 +124,9 @@ def claims_queue() -> Any:
         needle = f'"code": "{filters["flag"]}"'
         query = query.where(cast(Claim.risk_flags, Text).contains(needle, autoescape=True))
     order = SORTS[filters["sort"]][1]
-    query = (
-        query.order_by(None)
-        .order_by(order, Claim.id.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
+    found = list(
+        db_session().scalars(page.of(query.order_by(None).order_by(order, Claim.id.desc())))
     )
-    found = list(db_session().scalars(query))
     rows = []
     for claim in found[:PAGE_SIZE]:
         rows.append(
@@ -159,9 +159,8 @@ def claims_queue() -> Any:
         kinds=[k.value for k in ClaimKind],
         sorts={key: label for key, (label, _) in SORTS.items()},
         overdue_filters=OVERDUE_FILTERS,
-        page=page,
-        prev_url=queue_url(page=page - 1 if page > 2 else None) if page > 1 else None,
-        next_url=queue_url(page=page + 1) if len(found) > PAGE_SIZE else None,
+        page=page.number,
+        **page.links(len(found), lambda number: queue_url(page=number)),
         status_url=lambda status: queue_url(status=status),
     )
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.claims import DocumentFileSchema
 from blueprints.console.base import (
+    PAGE_SIZE,
+    QueuePage,
     blp,
     form_fields,
     load_form,
@@ -30,7 +32,7 @@ from blueprints.inquiries import CarrierResponseSchema, attach_letter
 from blueprints.request_scope import db_session, request_now
 from forwarder_insure.db.models import Claim, Coverage, Inquiry
 from forwarder_insure.domain.access import Role, at_least
-from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
+from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES, silent_since
 from forwarder_insure.services import inquiries
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
@@ -38,7 +40,6 @@ from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 #: ``blueprints.inquiries.READERS``, and the role of its carrier-response and letters routes.
 INQUIRY_STAFF = at_least(Role.HANDLER)
 
-PAGE_SIZE = 50
 
 # -- inquiry queue ---------------------------------------------------------------------------
 
@@ -52,9 +53,8 @@ class QueueRow:
     days_silent: int
 
 
-def silent_since(coverage: Coverage) -> datetime:
-    """Since when the parcel has been silent, as ``domain.tracking.deadlines`` counts it."""
-    return coverage.last_event_at or coverage.bound_at
+def _silent_since(coverage: Coverage) -> datetime:
+    return silent_since(coverage.last_event_at, coverage.bound_at)
 
 
 def _queue_filters() -> tuple[dict[str, str], list[str]]:
@@ -79,11 +79,8 @@ def inquiries_queue() -> Any:
     """Open and presumed-lost inquiries, the longest-silent parcel first."""
     now = request_now()
     filters, notes = _queue_filters()
-    try:
-        page = max(int(request.args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
-    since = func.coalesce(Coverage.last_event_at, Coverage.bound_at)
+    page = QueuePage.requested()
+    since = func.coalesce(Coverage.last_event_at, Coverage.bound_at)  # silent_since, in SQL
     query = (
         inquiries.list_query(
             staff_caller(), status=filters["status"] or None, seller_id=filters["seller_id"] or None
@@ -94,23 +91,21 @@ def inquiries_queue() -> Any:
         .options(selectinload(Inquiry.letters))
         .order_by(None)
         .order_by(since.asc(), Inquiry.id.asc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
     )
-    found = db_session().execute(query).all()
+    found = db_session().execute(page.of(query)).all()
     rows = [
         QueueRow(
             inquiry=inquiry,
             coverage=coverage,
-            silent_since=silent_since(coverage),
-            days_silent=max((now - silent_since(coverage)).days, 0),
+            silent_since=_silent_since(coverage),
+            days_silent=max((now - _silent_since(coverage)).days, 0),
         )
         for inquiry, coverage in found[:PAGE_SIZE]
     ]
     active = {k: v for k, v in filters.items() if v}
 
-    def queue_url(page: int) -> str:
-        query = urlencode(active | ({"page": page} if page > 1 else {}))
+    def queue_url(number: int | None) -> str:
+        query = urlencode(active | ({"page": number} if number else {}))
         return url_for("console.inquiries_queue") + (f"?{query}" if query else "")
 
     return render_template(
@@ -119,9 +114,8 @@ def inquiries_queue() -> Any:
         filters=filters,
         notes=notes,
         statuses=LIVE_INQUIRY_STATUSES,
-        page=page,
-        prev_url=queue_url(page - 1) if page > 1 else None,
-        next_url=queue_url(page + 1) if len(found) > PAGE_SIZE else None,
+        page=page.number,
+        **page.links(len(found), queue_url),
     )
 
 
@@ -147,7 +141,7 @@ def _inquiry_page(
         inquiry=inquiry,
         coverage=coverage,
         claims=claims,
-        silent_since=silent_since(coverage),
+        silent_since=_silent_since(coverage),
         live=inquiry.status in LIVE_INQUIRY_STATUSES,
         outcomes=inquiries.CARRIER_OUTCOMES,
         response_error=response_error,

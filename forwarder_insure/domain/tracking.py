@@ -84,6 +84,11 @@ class Deadlines:
     loss_due_at: datetime | None
 
 
+def silent_since(last_event_at: datetime | None, bound_at: datetime) -> datetime:
+    """Since when a parcel has been silent: its last carrier event, or its binding if none."""
+    return last_event_at or bound_at
+
+
 def deadlines(
     status: str,
     last_event_at: datetime | None,
@@ -94,7 +99,7 @@ def deadlines(
     """Deadlines for a parcel in ``status``; none once it is delivered, returned or lost."""
     if status not in WATCHED_STATUSES:
         return Deadlines(None, None)
-    since = last_event_at or bound_at
+    since = silent_since(last_event_at, bound_at)
     return Deadlines(since + silent_period, since + loss_window)
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from blueprints.console.base import PAGE_SIZE, QueuePage
 from forwarder_insure.db.models import Claim, StaffUser
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import LOCKOUT_AFTER, LOCKOUT_FOR
@@ -182,3 +183,19 @@ def test_a_disabled_user_is_logged_out_at_the_next_request(app, clock, handler_p
         user = session.scalars(select(StaffUser)).one()
         user.disabled_at = clock.now() - timedelta(seconds=1)
     assert handler_page.get("/ops/claims").status_code == 302
+
+
+def test_a_queue_page_reads_its_number_and_links_its_neighbours(app):
+    def url_of(number):
+        return f"/q?page={number}" if number else "/q"
+
+    for query_string, expected in (("", 1), ("page=3", 3), ("page=0", 1), ("page=x", 1)):
+        with app.test_request_context(f"/ops/claims?{query_string}"):
+            assert QueuePage.requested().number == expected
+    first, second, third = QueuePage(1), QueuePage(2), QueuePage(3)
+    assert first.links(PAGE_SIZE, url_of) == {"prev_url": None, "next_url": None}
+    assert first.links(PAGE_SIZE + 1, url_of) == {"prev_url": None, "next_url": "/q?page=2"}
+    assert second.links(PAGE_SIZE, url_of) == {"prev_url": "/q", "next_url": None}
+    assert third.links(PAGE_SIZE + 1, url_of)["prev_url"] == "/q?page=2"
+    sql = str(third.of(select(Claim.id)).compile(compile_kwargs={"literal_binds": True}))
+    assert f"LIMIT {PAGE_SIZE + 1} OFFSET {2 * PAGE_SIZE}" in sql
