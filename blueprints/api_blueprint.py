@@ -13,10 +13,11 @@ import json
 import re
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Response, g, make_response, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
+from flask_smorest import abort as _abort
 
 from blueprints.request_scope import (
     after_this_request_ends,
@@ -31,6 +32,9 @@ from forwarder_insure.services import idempotency
 BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
 #: Printable ASCII without spaces at the ends, as the draft's sf-string allows.
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$")
+#: flask-smorest's ``abort`` (untyped), declared as what it is: it always raises.
+abort: Callable[..., NoReturn] = _abort
+
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="forwarder_insure"'}
 
 IDEMPOTENCY_HEADER_DOC = {

@@ -355,7 +355,14 @@ class UploadUrlSchema(ma.Schema):
 
 class UploadFormSchema(ma.Schema):
     url = ma.fields.String(required=True)
-    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True)
+    # Named apart from Schema.fields (the schema's own field table); "fields" on the wire.
+    form_fields = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        required=True,
+        data_key="fields",
+        attribute="fields",
+    )
     expires_in = ma.fields.Integer(required=True)
     max_bytes = ma.fields.Integer(required=True)
     upload_token = ma.fields.String(

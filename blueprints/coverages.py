@@ -23,7 +23,7 @@ from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 blp = ApiBlueprint("coverages", __name__, description="Bound insurance, one per package")
 
 READERS = (Role.SELLER, Role.WAREHOUSE, at_least(Role.HANDLER))
-TRACKING_FIELD = {
+TRACKING_FIELD: dict[str, Any] = {
     "validate": ma.validate.Length(min=4, max=64),
     "metadata": {"example": "9400111899223197428490"},
 }

@@ -40,7 +40,7 @@ def encode_cursor(last_id: str) -> str:
 
 
 def page(
-    session: Session, query: Select[Any], id_column: Any, after: str | None, limit: int
+    session: Session, query: Select[Any], id_column: Any, after: str | int | None, limit: int
 ) -> dict[str, Any]:
     """One page of ``query`` (ordered by ``id_column`` descending) after the id ``after``."""
     if after:

@@ -121,7 +121,7 @@ class QuoteRequestSchema(ma.Schema):
             return None
         return fast
 
-    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def load(self, data: Any, **kwargs: Any) -> Any:
         """Well-formed requests take the fast reader; anything else gets marshmallow's errors."""
         loaded = self.load_well_formed(data)
         return loaded if loaded is not None else super().load(data, **kwargs)

@@ -22,7 +22,10 @@ blp = ApiBlueprint("reports", __name__, description="Bordereaux and loss ratios"
 class MonthField(ma.fields.String):
     """A calendar month such as ``2026-11``, read by the same rule as the CLI's ``--month``."""
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> reports.Month:
+    # A string on the wire, a Month once loaded: narrower than String's ``str`` on purpose.
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: Any, data: Any, **kwargs: Any
+    ) -> reports.Month:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return reports.Month.parse(text)

@@ -12,10 +12,11 @@ import hmac
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_RATES_FILE = CONFIG_DIR / "rates" / "default.toml"
@@ -182,7 +183,7 @@ CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
 }
 
 #: Optional tuning variables and how each is parsed.
-_OPTIONAL = {
+_OPTIONAL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FI_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl", lambda v: timedelta(hours=float(v))),
     "FI_MAX_JSON_BYTES": ("max_json_bytes", int),
     "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
@@ -213,9 +214,9 @@ def _signing_keys(raw: str | None, secret_key: str) -> tuple[tuple[str, str], ..
     return tuple(keys)
 
 
-def _optional_overrides(env: Mapping[str, str]) -> dict[str, object]:
+def _optional_overrides(env: Mapping[str, str]) -> dict[str, Any]:
     known = {f.name for f in fields(Settings)}
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     for variable, (attribute, parse) in _OPTIONAL.items():
         assert attribute in known
         raw = env.get(variable)
@@ -225,10 +226,8 @@ def _optional_overrides(env: Mapping[str, str]) -> dict[str, object]:
             value = parse(raw)
         except (ValueError, OverflowError) as exc:
             raise SettingsError(f"{variable}={raw!r} is invalid: {exc}") from None
-        if (
-            isinstance(value, int | timedelta)
-            and not isinstance(value, bool)
-            and value <= type(value)()
+        if (isinstance(value, int) and not isinstance(value, bool) and value <= 0) or (
+            isinstance(value, timedelta) and value <= timedelta()
         ):
             raise SettingsError(f"{variable}={raw!r} is invalid: it must be positive")
         out[attribute] = value

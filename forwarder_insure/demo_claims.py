@@ -93,7 +93,7 @@ def load_demo_claims(app: Flask, keys: dict[Role, str], clock: Clock) -> int:
         )  # fmt: skip
         history = _history(tracking_number, clock.now())
         feed.call("POST", "/tracking/events", 202, json={"events": history})
-        if kind is None:
+        if kind is None or amount is None:
             continue
         claim = seller.call(
             "POST", "/claims", 201,

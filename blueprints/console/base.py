@@ -40,6 +40,7 @@ from flask import (
 from flask.blueprints import Blueprint, BlueprintSetupState
 from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as Redirect
 
 from blueprints.problems import field_errors, status_of
 from blueprints.request_scope import db_session, request_now, runtime
@@ -113,7 +114,9 @@ def csrf_token() -> str:
 def _csrf_valid() -> bool:
     expected = session.get("csrf")
     presented = request.form.get("csrf_token", "")
-    return bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())
+    if not isinstance(expected, str) or not expected:
+        return False
+    return hmac.compare_digest(presented.encode(), expected.encode())
 
 
 def plain(status: int, message: str) -> Response:
@@ -141,7 +144,7 @@ def _staff_caller() -> Caller | None:
 
 
 @blp.before_request
-def _guard() -> Response | None:
+def _guard() -> Response | Redirect | None:
     if request.method == "POST" and not _csrf_valid():
         return plain(400, "The form was stale or incomplete. Go back, reload the page, and retry.")
     if request.method == "POST" and any(
@@ -291,7 +294,7 @@ def input_instant(value: datetime) -> str:
 
 def perform(
     action: Callable[[], str], *, done: str, redisplay: Callable[[str], str]
-) -> Response | tuple[str, int]:
+) -> Redirect | tuple[str, int]:
     """Run one form's action through the services.
 
     Done: its message is flashed and the browser goes to ``done`` with a 303, so a reload does
@@ -362,13 +365,13 @@ def login() -> Any:
 
 
 @blp.post("/logout")
-def logout() -> Response:
+def logout() -> Redirect:
     session.clear()
     return redirect(url_for("console.login"), code=303)
 
 
 @blp.get("/")
-def index() -> Response:
+def index() -> Redirect:
     return redirect(url_for("console.claims_queue"))
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import request, url_for
+from werkzeug.wrappers import Response as Redirect
 
 from blueprints import claim_steps
 from blueprints.claims import (
@@ -43,7 +44,7 @@ from forwarder_insure.services import claims
 #: Who may act on a claim: the API's ``STAFF`` (the four-eyes rule is the service's).
 CLAIM_WORKERS = at_least(Role.HANDLER)
 
-Form = Response | tuple[str, int]
+Form = Redirect | tuple[str, int]
 
 
 def _on_claim(claim_id: str, form: str, action: Callable[[], str]) -> Form:

@@ -180,7 +180,7 @@ def render_claim(claim_id: str, *, error: str | None = None, failed: str | None 
     """The claim page; after a refused form, with its reason and the form's values kept."""
     caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
     claim = claims.get_claim(db_session(), caller, claim_id)
-    coverage = db_session().get(Coverage, claim.coverage_id)
+    coverage = db_session().get_one(Coverage, claim.coverage_id)
     documents = {d.id: d for d in claim.documents}
     return render_template(
         "console/claim.html",

@@ -132,7 +132,7 @@ def _inquiry_page(
     """The inquiry page; after a refused form, with its reason and what was typed in it."""
     session = db_session()
     inquiry = inquiries.get_inquiry(session, staff_caller(), inquiry_id)
-    coverage = session.get(Coverage, inquiry.coverage_id)
+    coverage = session.get_one(Coverage, inquiry.coverage_id)
     claims = session.scalars(
         select(Claim).where(Claim.coverage_id == inquiry.coverage_id).order_by(Claim.id)
     ).all()

@@ -405,7 +405,7 @@ class _HashingWriter:
 
 
 def write_evidence_pack(
-    out: BinaryIO, cover: CoverSheet, open_document: Callable[[PackDocument], BinaryIO]
+    out: IO[bytes], cover: CoverSheet, open_document: Callable[[PackDocument], BinaryIO]
 ) -> None:
     """Write the claim's evidence pack to ``out`` as a ZIP; ``out`` is left open.
 

@@ -10,7 +10,7 @@ _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ"}
 COUNTRIES: frozenset[str] = frozenset(
     code
     for code in Locale("en").territories
-    if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 )
 
 

@@ -76,7 +76,7 @@ def amount_above_declared_value(facts: ClaimFacts, _: ScreeningThresholds) -> Fl
 def amount_above_invoice(facts: ClaimFacts, _: ScreeningThresholds) -> Flag | None:
     invoice = facts.invoice_amount
     comparable = invoice is not None and invoice.currency == facts.amount_claimed.currency
-    if comparable and facts.amount_claimed > invoice:
+    if comparable and invoice is not None and facts.amount_claimed > invoice:
         return Flag(
             "amount_above_invoice",
             f"{facts.amount_claimed} claimed, but the invoice shows {invoice}",

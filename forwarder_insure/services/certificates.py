@@ -56,7 +56,7 @@ def verify(session: Session, number: str) -> PublicCertificate:
         certificate_number=coverage.certificate_number,
         valid=coverage.status == "active",
         status=coverage.status,
-        underwriter=session.get(Underwriter, coverage.underwriter_id),
+        underwriter=session.get_one(Underwriter, coverage.underwriter_id),
         insured_value=coverage.insured_value,
         issued_at=coverage.bound_at,
         voided_at=coverage.voided_at,
@@ -64,7 +64,7 @@ def verify(session: Session, number: str) -> PublicCertificate:
 
 
 def certificate_pdf(session: Session, coverage: Coverage, public_url: str) -> bytes:
-    underwriter = session.get(Underwriter, coverage.underwriter_id)
+    underwriter = session.get_one(Underwriter, coverage.underwriter_id)
     seller = session.get(Seller, coverage.seller_id)
     return render_certificate_pdf(
         CertificateData(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy.orm import Session
 
@@ -72,7 +72,7 @@ def add_document(
     claim_id: str,
     *,
     kind: DocumentKind,
-    stream: BinaryIO,
+    stream: IO[bytes],
     declared_name: str | None,
     rules: ClaimRules,
     now: datetime,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,7 +81,7 @@ def attach_loss_letter(
     caller: Caller,
     inquiry_id: str,
     *,
-    stream: BinaryIO,
+    stream: IO[bytes],
     declared_name: str | None,
     rules: ClaimRules,
     now: datetime,

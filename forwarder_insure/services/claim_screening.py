@@ -41,7 +41,7 @@ def rescreen(session: Session, claim: Claim, rules: ClaimRules, now: datetime) -
 
 
 def facts_for(session: Session, claim: Claim, rules: ClaimRules, now: datetime) -> ClaimFacts:
-    coverage = session.get(Coverage, claim.coverage_id)
+    coverage = session.get_one(Coverage, claim.coverage_id)
     window_start = now - rules.screening.window
     return ClaimFacts(
         kind=claim.kind,

@@ -228,7 +228,7 @@ def approve(
     only a supervisor (or admin) may."""
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.APPROVE)
-    coverage = session.get(Coverage, claim.coverage_id)
+    coverage = session.get_one(Coverage, claim.coverage_id)
     check_amount_approved(amount, coverage.insured_value, coverage.deductible)
     if rules.needs_supervisor(amount) and caller.role not in at_least(Role.SUPERVISOR):
         raise Forbidden(

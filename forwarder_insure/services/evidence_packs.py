@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from sqlalchemy.orm import Session
 
@@ -26,13 +26,13 @@ def write_pack(
     store: DocumentStore,
     caller: Caller,
     claim_id: str,
-    out: BinaryIO,
+    out: IO[bytes],
     now: datetime,
 ) -> Claim:
     """Write the pack of a claim the caller may see to ``out`` (a temporary file: if a stored
     file no longer matches its recorded hash, writing stops and ``out`` must be discarded)."""
     claim = get_claim(session, caller, claim_id)
-    coverage = session.get(Coverage, claim.coverage_id)
+    coverage = session.get_one(Coverage, claim.coverage_id)
     keys = {d.id: d.storage_key for d in claim.documents}
     write_evidence_pack(
         out, cover_sheet(claim, coverage, now), lambda d: store.open(keys[d.document_id])

@@ -63,6 +63,7 @@ def run(session: Session, as_of: datetime) -> GraceSummary:
     ):
         lacking = _missing(claim)
         if lacking:
+            assert claim.grace_deadline is not None  # selected for it
             claim.grace_reminded_at = as_of
             log(
                 session, claim, SYSTEM, "grace_reminder",

@@ -24,8 +24,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import IdempotencyRecord
@@ -99,7 +100,7 @@ def remember(
 def purge_expired(session: Session, now: datetime) -> int:
     """Delete stored answers past their lifetime; returns how many went."""
     result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
-    return max(result.rowcount or 0, 0)
+    return max(cast(CursorResult[Any], result).rowcount or 0, 0)
 
 
 @dataclass

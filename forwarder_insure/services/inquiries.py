@@ -87,7 +87,7 @@ def record_carrier_response(
         inquiry.carrier_reference = carrier_reference
     if note:
         inquiry.note = note
-    coverage = session.get(Coverage, inquiry.coverage_id)
+    coverage = session.get_one(Coverage, inquiry.coverage_id)
     if outcome == "found":
         resolve(session, inquiry, "found", caller, now)
     elif outcome == "confirmed_lost":

@@ -104,6 +104,7 @@ def settle(
     claim = lock_claim(session, caller, claim_id)
     _not_in_future(paid_at, now, "paid_at")
     payout = claim.payout
+    assert payout is not None
     if claim.status == ClaimStatus.INSURER_ACCEPTED.value:
         money_rules.check_recovery(payout.underwriter_part, amount)
     transition(session, claim, Step.INSURER_SETTLE, caller, now, _settled(payout, amount))
@@ -133,6 +134,7 @@ def reject(
     transition(
         session, claim, Step.INSURER_REJECT, caller, now, f"{reason} (booked to {booking.value})"
     )
+    assert claim.payout is not None  # the transition table only rejects paid claims
     outstanding = claim.payout.underwriter_part
     if not outstanding.is_zero:
         ledger.record(
@@ -202,6 +204,8 @@ def flag_overdue_settlements(session: Session, as_of: datetime) -> SlaRun:
         .with_for_update(skip_locked=True)
     )
     for claim in late:
+        assert claim.payout is not None  # accepted claims are paid
+        assert claim.settlement_due_at is not None
         claim.settlement_overdue_at = as_of
         due = format_instant(claim.settlement_due_at)
         log(session, claim, SYSTEM, "settlement_overdue", f"settlement was due {due}", as_of)
@@ -254,8 +258,8 @@ def _settled(payout: Payout, paid: Money, who: str = "underwriter") -> str:
 
 
 def _underwriter_of(session: Session, claim: Claim) -> Underwriter:
-    coverage = session.get(Coverage, claim.coverage_id)
-    return session.get(Underwriter, coverage.underwriter_id)
+    coverage = session.get_one(Coverage, claim.coverage_id)
+    return session.get_one(Underwriter, coverage.underwriter_id)
 
 
 def _not_in_future(moment: datetime, now: datetime, field: str) -> None:

@@ -43,8 +43,9 @@ def advance_if_payable(
     """Pay the approved amount now if the claim is payable (the caller holds the row lock)."""
     if not payable(claim):
         return None
-    coverage = session.get(Coverage, claim.coverage_id)
+    coverage = session.get_one(Coverage, claim.coverage_id)
     amount = claim.amount_approved
+    assert amount is not None  # payable() requires an approved amount
     parts = money_rules.split(amount, coverage.carrier_base_cover)
     transaction = ledger.record(
         session,
@@ -79,6 +80,7 @@ def claw_back(session: Session, claim: Claim, now: datetime) -> Payout:
     """The grace period ended without the documents of a fast-tracked claim: the seller owes
     the advance back (the claim lapses in the same transaction)."""
     payout = claim.payout
+    assert payout is not None  # only fast-tracked (paid) claims are clawed back
     ledger.record(
         session,
         kind="claim_clawback",

@@ -20,5 +20,5 @@ def close(session: Session, caller: Caller, task_id: str, note: str, now: dateti
     task.status = "closed"
     task.closed_at = now
     task.note = note
-    log(session, session.get(Claim, task.claim_id), caller, "recovery_closed", note, now)
+    log(session, session.get_one(Claim, task.claim_id), caller, "recovery_closed", note, now)
     return task

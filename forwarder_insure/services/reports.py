@@ -194,6 +194,7 @@ def loss_ratios(session: Session, month: Month) -> list[LossRatio]:
     ):
         key = (coverage.underwriter_id, claim.currency)
         if ClaimStatus(claim.status) not in ENDED_UNPAID or claim.payout is not None:
+            assert claim.amount_approved is not None  # selected for it
             add(incurred, key, claim.amount_approved)
     for payout, coverage in session.execute(
         select(Payout, Coverage)

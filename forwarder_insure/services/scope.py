@@ -6,7 +6,7 @@ Every read of a seller-owned row goes through :func:`get_visible` or :func:`only
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import NotFound
 
+Columns = TypeVarTuple("Columns")
 Row = TypeVar("Row")
 
 
@@ -51,7 +52,9 @@ def list_visible(
     return query.order_by(model.id.desc())
 
 
-def only_visible(statement: Select[Any], seller_column: Any, caller: Caller) -> Select[Any]:
+def only_visible(
+    statement: Select[*Columns], seller_column: Any, caller: Caller
+) -> Select[*Columns]:
     """Narrow a list query to the caller's own rows when the caller is a seller."""
     if caller.is_seller:
         return statement.where(seller_column == caller.seller_id)

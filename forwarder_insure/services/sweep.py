@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, case, exists, literal, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Exists, and_, case, exists, literal, or_, select, text, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from forwarder_insure.db.models import Coverage, Inquiry, OutboxEvent
 from forwarder_insure.db.models.tracking import LIVE_INQUIRY
@@ -46,7 +48,7 @@ def sweep(session: Session, as_of: datetime) -> SweepSummary:
     return summary
 
 
-def _live_inquiry_of(coverage_id) -> object:
+def _live_inquiry_of(coverage_id: ColumnElement[str] | InstrumentedAttribute[str]) -> Exists:
     return exists().where(Inquiry.coverage_id == coverage_id, Inquiry.status.in_(LIVE))
 
 
@@ -103,15 +105,13 @@ def _open_due(session: Session, as_of: datetime) -> int:
 
 def _presume_lost(session: Session, as_of: datetime) -> int:
     """Open inquiries whose parcel stayed silent through the loss window: presumed lost."""
-    lost = (
-        session.execute(
-            update(Inquiry)
-            .where(Inquiry.status == "open", Inquiry.loss_window_ends_at <= as_of)
-            .values(status="presumed_lost", presumed_lost_at=as_of)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+    result = session.execute(
+        update(Inquiry)
+        .where(Inquiry.status == "open", Inquiry.loss_window_ends_at <= as_of)
+        .values(status="presumed_lost", presumed_lost_at=as_of)
+        .execution_options(synchronize_session=False)
     )
+    lost = cast(CursorResult[Any], result).rowcount or 0
     # Driven from the (few) inquiries just marked, not from the (many) coverages.
     just_lost = select(Inquiry.coverage_id).where(
         Inquiry.status == "presumed_lost", Inquiry.presumed_lost_at == as_of

@@ -110,6 +110,7 @@ def apply_waiting_events(session: Session, coverage: Coverage, now: datetime, ac
     for event in waiting:
         event.coverage_id = coverage.id
     session.flush()
+    assert coverage.tracking_number is not None  # events matched on it above
     [parcel] = _lock_live_parcels(session, {(coverage.carrier, coverage.tracking_number)})
     _apply(
         session, [parcel], {parcel.id: [Scan(e.occurred_at, e.code) for e in waiting]}, now, actor

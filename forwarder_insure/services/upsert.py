@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,4 +29,4 @@ def insert_ignoring_conflicts(
     statement = dialect_insert(session, model).values(list(rows))
     statement = statement.on_conflict_do_nothing(index_elements=conflict_columns)
     result = session.execute(statement)
-    return max(result.rowcount or 0, 0)
+    return max(cast(CursorResult[Any], result).rowcount or 0, 0)

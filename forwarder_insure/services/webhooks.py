@@ -260,7 +260,7 @@ def _send_in_order(
 
 
 def _record(session: Session, item: _Claimed, answer: Answer, at: datetime) -> str:
-    delivery = session.get(WebhookDelivery, item.delivery_id)
+    delivery = session.get_one(WebhookDelivery, item.delivery_id)
     delivery.attempts = item.attempts + 1
     delivery.last_attempt_at = at
     delivery.last_status_code = answer.status

@@ -14,7 +14,7 @@ import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from forwarder_insure.domain.errors import Conflict, DomainError, Invalid
 
@@ -103,7 +103,7 @@ class DocumentStore(ABC):
 
     @abstractmethod
     def put(
-        self, stream: BinaryIO, *, declared_name: str | None, max_bytes: int | None = None
+        self, stream: IO[bytes], *, declared_name: str | None, max_bytes: int | None = None
     ) -> StoredDocument:
         """Store an upload read from ``stream`` in chunks, or keep nothing of it.
 

@@ -11,7 +11,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from forwarder_insure.domain.errors import Invalid, NotFound
 from forwarder_insure.storage.base import (
@@ -38,7 +38,7 @@ class LocalDocumentStore(DocumentStore):
         return f"LocalDocumentStore({str(self.root)!r})"
 
     def put(
-        self, stream: BinaryIO, *, declared_name: str | None, max_bytes: int | None = None
+        self, stream: IO[bytes], *, declared_name: str | None, max_bytes: int | None = None
     ) -> StoredDocument:
         limit = self._limit(max_bytes)
         key = new_document_key()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tempfile
 from contextlib import closing
-from typing import Any, BinaryIO, cast
+from typing import IO, Any, BinaryIO, cast
 
 import boto3
 from botocore.client import BaseClient
@@ -90,7 +90,7 @@ class S3DocumentStore(DocumentStore):
             self._client.close()
 
     def put(
-        self, stream: BinaryIO, *, declared_name: str | None, max_bytes: int | None = None
+        self, stream: IO[bytes], *, declared_name: str | None, max_bytes: int | None = None
     ) -> StoredDocument:
         limit = self._limit(max_bytes)
         key = new_document_key()

@@ -12,7 +12,7 @@ import hashlib
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 import filetype
 
@@ -207,7 +207,7 @@ class ContentInspector:
         )
 
 
-def inspect_stream(source: BinaryIO, *, max_bytes: int, sink: _Sink | None = None) -> Inspection:
+def inspect_stream(source: IO[bytes], *, max_bytes: int, sink: _Sink | None = None) -> Inspection:
     """Read ``source`` to its end in chunks, copying each to ``sink``, and judge what it was.
 
     Never asks ``source`` for more than :data:`CHUNK_SIZE` bytes at once, nor for more than one
