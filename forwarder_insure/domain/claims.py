@@ -8,10 +8,11 @@ may follow within the grace period.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from forwarder_insure.domain.access import SYSTEM
 from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.money import Money
 
@@ -243,3 +244,16 @@ def check_amount_approved(amount: Money, insured_value: Money, deductible: Money
             f"at most {ceiling} can be approved (insured value less deductible)",
             code="approval_above_maximum",
         )
+
+
+#: Timeline events that report screening. Screening is for staff: a seller never reads them.
+SCREENING_EVENTS = frozenset({"flagged", "rescreened"})
+#: What a seller reads on its claim's timeline in place of a staff member's identity.
+STAFF_AS_SEEN_BY_SELLER = "ops"
+
+
+def actor_seen_by_seller(actor: str, own_actors: Collection[str]) -> str:
+    """The actor of a timeline line as the claim's seller reads it: ``system`` and the seller's
+    own actors (its keys) as they are, anyone else (staff e-mails, staff key prefixes, any actor
+    we do not know to be the seller's) as ``ops``."""
+    return actor if actor == SYSTEM.actor or actor in own_actors else STAFF_AS_SEEN_BY_SELLER
