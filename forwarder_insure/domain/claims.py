@@ -93,6 +93,18 @@ TAKES_DOCUMENTS = frozenset({S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.APPROVED, S.P
 FILEABLE = frozenset({S.APPROVED, S.PAYOUT_ADVANCED})
 #: Statuses after which nothing more happens.
 FINAL_STATUSES = frozenset({S.SETTLED, S.INSURER_REJECTED, S.DENIED, S.LAPSED, S.WITHDRAWN})
+#: A claim in any other status is open: its coverage cannot be voided under it.
+NOT_FINAL = frozenset(ClaimStatus) - FINAL_STATUSES
+
+
+def check_coverage_live(coverage_status: str) -> None:
+    """Nothing moves on a voided coverage: no claim on it is filed, submitted, approved or paid
+    (409). Ending one (withdrawal, denial, lapse) stays possible."""
+    if coverage_status != "active":
+        raise Conflict(
+            "the coverage was voided: no claim on it is filed, submitted, approved or paid",
+            code="coverage_voided",
+        )
 
 
 class TransitionRefused(Conflict):

@@ -3,10 +3,16 @@ coverage or above what was claimed. Each test replays an attack from the securit
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select
+
+from forwarder_insure.db.models import Claim, Coverage, LedgerTransaction
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import key_prefix
-from tests.api.test_claim_documents import ready_claim, upload
+from tests.api.test_claim_documents import file_claim, ready_claim, submitted_claim, upload
+from tests.api.test_payouts import approve, run
 from tests.console.conftest import add_staff, csrf_of, log_in
+from tests.fixtures.insurance import bound
 from tests.storage.test_local_store import pdf_bytes, png_bytes
 
 
@@ -85,3 +91,77 @@ def test_a_seller_sees_staff_on_its_timeline_only_as_ops(app, as_role, underwrit
     assert after_withdrawal[-1]["actor"] == f"api-key:{key_prefix(seller.key)}"
     staff_after = handler.get(f"/api/v1/claims/{claim['id']}").get_json()["timeline"]
     assert [(t["event"], t["actor"]) for t in staff_after][: len(real)] == real
+
+
+def voided_under_its_claim(app, coverage_id: str, clock) -> None:
+    """The coverage voided while its claim stayed open, as the void used to allow (data from
+    before the rule, or a void racing a filing): set on the row directly."""
+    with app.extensions["forwarder_insure"].database.unit_of_work() as session:
+        coverage = session.get(Coverage, coverage_id)
+        coverage.status = "voided"
+        coverage.voided_at = clock.now()
+
+
+def ledger_kinds(app) -> list[str]:
+    with app.extensions["forwarder_insure"].database.unit_of_work() as session:
+        return sorted(session.scalars(select(LedgerTransaction.kind)))
+
+
+@pytest.mark.usefixtures("balanced_books")
+def test_a_coverage_cannot_be_voided_while_a_claim_on_it_is_open(app, as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    draft = file_claim(seller, bound(seller, "SBC-10")["id"])
+    refused = seller.post(f"/api/v1/coverages/{draft['coverage_id']}/void")
+    assert refused.status_code == 409
+    assert refused.get_json()["code"] == "claim_open"
+    submitted = submitted_claim(seller, handler, clock, "SBC-11")
+    for claim in (draft, submitted):
+        assert seller.post(f"/api/v1/coverages/{claim['coverage_id']}/void").status_code == 409
+        coverage = seller.get(f"/api/v1/coverages/{claim['coverage_id']}").get_json()
+        assert coverage["status"] == "active"
+    assert "premium_refunded" not in ledger_kinds(app)
+
+    seller.post(f"/api/v1/claims/{draft['id']}/withdraw", json={})
+    voided = seller.post(f"/api/v1/coverages/{draft['coverage_id']}/void")
+    assert voided.status_code == 200  # a final claim no longer holds the coverage
+    assert voided.get_json()["status"] == "voided"
+
+
+@pytest.mark.usefixtures("balanced_books")
+def test_nothing_moves_on_a_voided_coverage(app, as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    small = ready_claim(seller, handler, "SBC-12", amount="80.00")  # would be fast-tracked
+    submitted = submitted_claim(seller, handler, clock, "SBC-13")
+    approved = submitted_claim(seller, handler, clock, "SBC-14")
+    assert approve(handler, approved["id"], "150.00").get_json()["status"] == "approved"
+    complete = submitted_claim(seller, handler, clock, "SBC-15")
+    assert approve(handler, complete["id"], "150.00").get_json()["status"] == "approved"
+    for claim in (small, submitted, approved, complete):
+        voided_under_its_claim(app, claim["coverage_id"], clock)
+    with app.extensions["forwarder_insure"].database.unit_of_work() as session:
+        session.get(Claim, complete["id"]).checklist_complete_at = clock.now()  # payable
+
+    steps = [
+        seller.post(f"/api/v1/claims/{small['id']}/submit"),
+        approve(handler, submitted["id"], "150.00"),
+        upload(seller, approved["id"], "dispute_screenshot", png_bytes(21)),
+        upload(handler, approved["id"], "carrier_loss_letter", png_bytes(22)),
+    ]
+    for answer in steps[:2]:
+        assert answer.status_code == 409, answer.get_json()
+        assert answer.get_json()["code"] == "coverage_voided"
+    assert steps[2].status_code == 201  # evidence may still arrive
+    assert steps[3].status_code == 409  # the last document would have paid it
+    assert steps[3].get_json()["code"] == "coverage_voided"
+    assert run(app, "advance-payouts", clock.now())["advanced"] == 0
+    for claim, status in (
+        (small, "draft"),
+        (submitted, "submitted"),
+        (approved, "approved"),
+        (complete, "approved"),
+    ):
+        after = handler.get(f"/api/v1/claims/{claim['id']}").get_json()
+        assert (after["status"], after["payout"]) == (status, None)
+    assert "claim_payout" not in ledger_kinds(app)
+    withdrawn = seller.post(f"/api/v1/claims/{submitted['id']}/withdraw", json={})
+    assert withdrawn.status_code == 200  # ending a claim stays possible
