@@ -165,3 +165,36 @@ def test_nothing_moves_on_a_voided_coverage(app, as_role, underwriter, clock):
     assert "claim_payout" not in ledger_kinds(app)
     withdrawn = seller.post(f"/api/v1/claims/{submitted['id']}/withdraw", json={})
     assert withdrawn.status_code == 200  # ending a claim stays possible
+
+
+INSURER_STEPS = {
+    "insurer-filing": None,
+    "insurer-acceptance": {"insurer_reference": "UW-1", "accepted_at": "2026-11-21T09:00:00Z"},
+    "insurer-settlement": {
+        "amount": {"amount": "10.00", "currency": "USD"},
+        "paid_at": "2026-11-21T09:00:00Z",
+    },
+    "insurer-rejection": {"reason": "not covered"},
+    "carrier-recovery": {
+        "amount": {"amount": "10.00", "currency": "USD"},
+        "paid_at": "2026-11-21T09:00:00Z",
+    },
+}
+
+
+@pytest.mark.usefixtures("balanced_books")
+def test_every_insurer_step_on_an_unpaid_claim_is_a_conflict(app, as_role, underwriter, clock):
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    draft = file_claim(seller, bound(seller, "SBC-20")["id"])
+    submitted = submitted_claim(seller, handler, clock, "SBC-21")
+    approved = submitted_claim(seller, handler, clock, "SBC-22")
+    assert approve(handler, approved["id"], "150.00").get_json()["payout"] is None
+    for claim, status in ((draft, "draft"), (submitted, "submitted"), (approved, "approved")):
+        for path, body in INSURER_STEPS.items():
+            if path == "insurer-filing" and status == "approved":
+                continue  # an approved claim may be filed before it is paid
+            answer = handler.post(f"/api/v1/claims/{claim['id']}/{path}", json=body or {})
+            assert answer.status_code == 409, (path, status, answer.get_json())
+        after = handler.get(f"/api/v1/claims/{claim['id']}").get_json()
+        assert (after["status"], after["insurer"]["accepted_at"]) == (status, None)
+    assert ledger_kinds(app).count("claim_payout") == 0
