@@ -591,8 +591,8 @@ class ClaimApprove(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any], claim_id: str):
-        """Approve an amount (at most insured value less deductible; a supervisor above the
-        four-eyes limit, else 403)."""
+        """Approve an amount (at most the amount claimed and the insured value less deductible,
+        else 422; a supervisor above the four-eyes limit, else 403)."""
         return claim_steps.approve(key_holder().caller, claim_id, data)
 
 

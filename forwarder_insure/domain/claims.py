@@ -243,7 +243,11 @@ def max_approvable(insured_value: Money, deductible: Money) -> Money:
     return ceiling if ceiling.amount > 0 else Money.zero(insured_value.currency)
 
 
-def check_amount_approved(amount: Money, insured_value: Money, deductible: Money) -> None:
+def check_amount_approved(
+    amount: Money, insured_value: Money, deductible: Money, claimed: Money
+) -> None:
+    """An approval pays more than nothing, at most the insured value less the deductible, and
+    never more than the seller claimed (whoever approves: the four-eyes limit is another rule)."""
     ceiling = max_approvable(insured_value, deductible)
     if amount.currency != ceiling.currency:
         raise Invalid(
@@ -255,6 +259,11 @@ def check_amount_approved(amount: Money, insured_value: Money, deductible: Money
         raise Invalid(
             f"at most {ceiling} can be approved (insured value less deductible)",
             code="approval_above_maximum",
+        )
+    if amount > claimed:
+        raise Invalid(
+            f"{amount} is above the {claimed} claimed; no claim is approved above its amount",
+            code="approval_above_claimed",
         )
 
 

@@ -226,13 +226,13 @@ def approve(
     rules: ClaimRules,
     now: datetime,
 ) -> Claim:
-    """Approve an amount (at most insured value less deductible); above the four-eyes limit
-    only a supervisor (or admin) may."""
+    """Approve an amount (at most the amount claimed, and the insured value less deductible);
+    above the four-eyes limit only a supervisor (or admin) may."""
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.APPROVE)
     coverage = session.get(Coverage, claim.coverage_id)
     check_coverage_live(coverage.status)
-    check_amount_approved(amount, coverage.insured_value, coverage.deductible)
+    check_amount_approved(amount, coverage.insured_value, coverage.deductible, claim.amount_claimed)
     if rules.needs_supervisor(amount) and caller.role not in at_least(Role.SUPERVISOR):
         raise Forbidden(
             f"approving {amount} needs a supervisor (four-eyes limit)", code="four_eyes_required"

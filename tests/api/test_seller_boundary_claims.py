@@ -198,3 +198,35 @@ def test_every_insurer_step_on_an_unpaid_claim_is_a_conflict(app, as_role, under
         after = handler.get(f"/api/v1/claims/{claim['id']}").get_json()
         assert (after["status"], after["insurer"]["accepted_at"]) == (status, None)
     assert ledger_kinds(app).count("claim_payout") == 0
+
+
+@pytest.mark.usefixtures("balanced_books")
+def test_no_one_approves_more_than_was_claimed(app, as_role, underwriter, clock):
+    """A handler approved 1,000.00 on a small claim on a valuable parcel, within its four-eyes
+    limit: refused, by the API and by the console's form; a supervisor is held to it too."""
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    supervisor = as_role(Role.SUPERVISOR)
+    coverage = bound(seller, "SBC-30", declared_value={"amount": "2000.00", "currency": "USD"})
+    claim = file_claim(seller, coverage["id"], amount="150.00")
+    assert upload(seller, claim["id"], "value_proof", pdf_bytes()).status_code == 201
+    assert upload(handler, claim["id"], "delivery_certificate", png_bytes(30)).status_code == 201
+    clock.advance(days=20)
+    assert seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()["status"] == "submitted"
+    for client, amount in ((handler, "1000.00"), (handler, "150.01"), (supervisor, "1500.00")):
+        refused = approve(client, claim["id"], amount)
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["code"] == "approval_above_claimed"
+    add_staff(app, "handler@example.com", Role.HANDLER)
+    console = app.test_client()
+    assert log_in(console, "handler@example.com").status_code == 303
+    token = csrf_of(console.get(f"/ops/claims/{claim['id']}").get_data(as_text=True))
+    form = console.post(
+        f"/ops/claims/{claim['id']}/approve", data={"csrf_token": token, "amount": "1000.00"}
+    )
+    assert form.status_code == 422
+    assert "above the 150.00 USD claimed" in form.get_data(as_text=True)
+    after = handler.get(f"/api/v1/claims/{claim['id']}").get_json()
+    assert (after["status"], after["amount_approved"]) == ("submitted", None)
+    approved = approve(handler, claim["id"], "150.00")
+    assert approved.status_code == 200
+    assert approved.get_json()["amount_approved"] == {"amount": "150.00", "currency": "USD"}
