@@ -3,16 +3,22 @@ coverage or above what was claimed. Each test replays an attack from the securit
 
 from __future__ import annotations
 
+import io
+from concurrent.futures import ThreadPoolExecutor, wait
+
 import pytest
 from sqlalchemy import select
 
 from forwarder_insure.db.models import Claim, Coverage, LedgerTransaction
-from forwarder_insure.domain.access import Role
+from forwarder_insure.domain.access import Caller, Role
+from forwarder_insure.services import claims as claims_service
 from forwarder_insure.services.credentials import key_prefix
 from tests.api.test_claim_documents import file_claim, ready_claim, submitted_claim, upload
 from tests.api.test_payouts import approve, run
+from tests.api.test_sweep_and_inquiries import inquiries, sweep
 from tests.console.conftest import add_staff, csrf_of, log_in
-from tests.fixtures.insurance import bound
+from tests.fixtures.app import KeyedClient, issue_key
+from tests.fixtures.insurance import add_underwriter, bound
 from tests.storage.test_local_store import pdf_bytes, png_bytes
 
 
@@ -230,3 +236,47 @@ def test_no_one_approves_more_than_was_claimed(app, as_role, underwriter, clock)
     approved = approve(handler, claim["id"], "150.00")
     assert approved.status_code == 200
     assert approved.get_json()["amount_approved"] == {"amount": "150.00", "currency": "USD"}
+
+
+@pytest.mark.postgres_only
+def test_a_carrier_letter_waits_for_the_claims_row_lock(committing_app, clock, backend):
+    """A letter reaching a standing claim is a step on that claim: it takes the claim's row
+    lock first. A withdrawal running at that moment finishes first, and the letter then finds
+    no claim to hand itself to (it stays on the inquiry), instead of landing on the withdrawn
+    claim from a stale read."""
+    add_underwriter(committing_app)
+    seller = KeyedClient(
+        committing_app.test_client(),
+        issue_key(committing_app, Role.SELLER, "S-1001"),
+        Role.SELLER,
+        "S-1001",
+    )
+    handler = KeyedClient(
+        committing_app.test_client(), issue_key(committing_app, Role.HANDLER), Role.HANDLER, None
+    )
+    coverage = bound(seller, "SBC-40")
+    sweep(committing_app, clock, 14)  # never scanned: an inquiry opens
+    [inquiry] = [i for i in inquiries(handler) if i["coverage_id"] == coverage["id"]]
+    claim = file_claim(seller, coverage["id"])
+    database = committing_app.extensions["forwarder_insure"].database
+    withdrawing = Caller(Role.SELLER, "api-key:withdrawing", seller_id="S-1001")
+
+    with database.unit_of_work() as running:  # the seller's withdrawal, not yet committed
+        claims_service.withdraw(running, withdrawing, claim["id"], clock.now(), "found it")
+        with ThreadPoolExecutor(1) as pool:
+            attaching = pool.submit(
+                handler.post,
+                f"/api/v1/inquiries/{inquiry['id']}/letters",
+                data={"file": (io.BytesIO(pdf_bytes()), "letter.pdf")},
+                content_type="multipart/form-data",
+            )
+            done, _ = wait([attaching], timeout=1.5)
+            assert not done, "the letter did not wait for the claim's row lock"
+            running.commit()
+            assert attaching.result(timeout=10).status_code == 201
+    after = handler.get(f"/api/v1/claims/{claim['id']}").get_json()
+    assert after["status"] == "withdrawn"
+    assert after["timeline"][-1]["event"] == "withdrawn"
+    assert "carrier_loss_letter" not in {d["kind"] for d in after["documents"]}
+    letters = handler.get(f"/api/v1/inquiries/{inquiry['id']}").get_json()["letters"]
+    assert len(letters) == 1  # kept with the inquiry for a later claim
