@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
+from flask import g
 from flask.views import MethodView
 from flask_smorest.fields import Upload
 from sqlalchemy.orm import selectinload
@@ -33,7 +34,7 @@ from forwarder_insure.domain.claims import (
     DocumentSource,
     Stage,
 )
-from forwarder_insure.services import claim_documents, claims, direct_uploads
+from forwarder_insure.services import claim_documents, claim_timeline, claims, direct_uploads
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("claims", __name__, description="Claims on lost or damaged parcels")
@@ -131,6 +132,10 @@ class InsurerStateSchema(ma.Schema):
 
 
 class ClaimSchema(ma.Schema):
+    """A claim as the API answers it. Staff read every field; a claim's seller reads the
+    allow-list of :class:`SellerClaimSchema` (same shape: ``risk`` null, staff on the timeline
+    as ``ops``), chosen by :meth:`dump` from the request's caller."""
+
     id = ma.fields.String(required=True)
     coverage_id = ma.fields.String(required=True)
     seller_id = ma.fields.String(required=True)
@@ -144,7 +149,12 @@ class ClaimSchema(ma.Schema):
     checklist = ma.fields.List(ma.fields.Nested(ChecklistEntrySchema), required=True)
     documents = ma.fields.List(ma.fields.Nested(DocumentSchema), required=True)
     grace_deadline = Instant(allow_none=True, required=True)
-    risk = ma.fields.Nested(RiskSchema, required=True)
+    risk = ma.fields.Nested(
+        RiskSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Screening, for staff: always null when a seller reads it"},
+    )
     payout = ma.fields.Nested(PayoutSchema, allow_none=True, required=True)
     decision_due_at = Instant(
         allow_none=True,
@@ -153,12 +163,60 @@ class ClaimSchema(ma.Schema):
     )
     decision_overdue = ma.fields.Boolean(required=True)
     insurer = ma.fields.Nested(InsurerStateSchema, required=True)
-    timeline = ma.fields.List(ma.fields.Nested(TimelineEntrySchema), required=True)
+    timeline = ma.fields.List(
+        ma.fields.Nested(TimelineEntrySchema),
+        required=True,
+        metadata={
+            "description": "A seller reads staff as `ops` and no screening lines; staff read all"
+        },
+    )
     created_at = Instant(required=True)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if _staff_reading():
+            return super().dump(obj, many=many)
+        return SellerClaimSchema(many=self.many).dump(obj, many=many)
 
     @ma.pre_dump
     def view(self, claim: Claim, **kwargs: Any) -> _ClaimView:
         return _ClaimView(claim)
+
+
+class SellerClaimSchema(ma.Schema):
+    """A claim as its seller reads it, built from this allow-list of fields (never by removing
+    fields from the staff view): screening is for staff, so ``risk`` is always null, and the
+    timeline shows staff as ``ops``. A field added to :class:`ClaimSchema` reaches sellers only
+    once it is added here too."""
+
+    id = ma.fields.String()
+    coverage_id = ma.fields.String()
+    seller_id = ma.fields.String()
+    kind = ma.fields.String()
+    status = ma.fields.String()
+    amount_claimed = ma.fields.Nested(MoneySchema)
+    amount_approved = ma.fields.Nested(MoneySchema, allow_none=True)
+    description = ma.fields.String(allow_none=True)
+    checklist = ma.fields.List(ma.fields.Nested(ChecklistEntrySchema))
+    documents = ma.fields.List(ma.fields.Nested(DocumentSchema))
+    grace_deadline = Instant(allow_none=True)
+    risk = ma.fields.Constant(None)
+    payout = ma.fields.Nested(PayoutSchema, allow_none=True)
+    decision_due_at = Instant(allow_none=True)
+    decision_overdue = ma.fields.Boolean()
+    insurer = ma.fields.Nested(InsurerStateSchema)
+    timeline = ma.fields.List(ma.fields.Nested(TimelineEntrySchema))
+    created_at = Instant()
+
+    @ma.pre_dump
+    def view(self, claim: Claim, **kwargs: Any) -> _SellerClaimView:
+        return _SellerClaimView(claim)
+
+
+def _staff_reading() -> bool:
+    """Whether the request's caller is staff; anything else (a seller, or no known caller)
+    reads the seller's view."""
+    holder = g.get("key_holder")
+    return holder is not None and holder.caller.is_staff
 
 
 class _ClaimView:
@@ -207,6 +265,22 @@ class _ClaimView:
             "settlement_overdue": claims.is_settlement_overdue(claim),
             "settled_at": claim.settled_at,
         }
+
+
+class _SellerClaimView(_ClaimView):
+    """The claim row for its seller: the seller's reading of the timeline."""
+
+    @property
+    def timeline(self) -> list[claim_timeline.TimelineLine]:
+        return claim_timeline.as_seen_by_seller(self._claim, _seller_actors(self.seller_id))
+
+
+def _seller_actors(seller_id: str) -> frozenset[str]:
+    """The seller's own actors, looked up once per request (a page lists one seller's claims)."""
+    known: dict[str, frozenset[str]] = g.setdefault("seller_actors", {})
+    if seller_id not in known:
+        known[seller_id] = claim_timeline.seller_actors(db_session(), seller_id)
+    return known[seller_id]
 
 
 class ClaimPageSchema(ma.Schema):
@@ -524,8 +598,8 @@ class ClaimApprove(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any], claim_id: str):
-        """Approve an amount (at most insured value less deductible; a supervisor above the
-        four-eyes limit, else 403)."""
+        """Approve an amount (at most the amount claimed and the insured value less deductible,
+        else 422; a supervisor above the four-eyes limit, else 403)."""
         return claim_steps.approve(key_holder().caller, claim_id, data)
 
 

@@ -8,10 +8,11 @@ may follow within the grace period.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from forwarder_insure.domain.access import SYSTEM
 from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.money import Money
 
@@ -92,6 +93,18 @@ TAKES_DOCUMENTS = frozenset({S.DRAFT, S.SUBMITTED, S.NEEDS_INFO, S.APPROVED, S.P
 FILEABLE = frozenset({S.APPROVED, S.PAYOUT_ADVANCED})
 #: Statuses after which nothing more happens.
 FINAL_STATUSES = frozenset({S.SETTLED, S.INSURER_REJECTED, S.DENIED, S.LAPSED, S.WITHDRAWN})
+#: A claim in any other status is open: its coverage cannot be voided under it.
+NOT_FINAL = frozenset(ClaimStatus) - FINAL_STATUSES
+
+
+def check_coverage_live(coverage_status: str) -> None:
+    """Nothing moves on a voided coverage: no claim on it is filed, submitted, approved or paid
+    (409). Ending one (withdrawal, denial, lapse) stays possible."""
+    if coverage_status != "active":
+        raise Conflict(
+            "the coverage was voided: no claim on it is filed, submitted, approved or paid",
+            code="coverage_voided",
+        )
 
 
 class TransitionRefused(Conflict):
@@ -230,7 +243,11 @@ def max_approvable(insured_value: Money, deductible: Money) -> Money:
     return ceiling if ceiling.amount > 0 else Money.zero(insured_value.currency)
 
 
-def check_amount_approved(amount: Money, insured_value: Money, deductible: Money) -> None:
+def check_amount_approved(
+    amount: Money, insured_value: Money, deductible: Money, claimed: Money
+) -> None:
+    """An approval pays more than nothing, at most the insured value less the deductible, and
+    never more than the seller claimed (whoever approves: the four-eyes limit is another rule)."""
     ceiling = max_approvable(insured_value, deductible)
     if amount.currency != ceiling.currency:
         raise Invalid(
@@ -243,3 +260,21 @@ def check_amount_approved(amount: Money, insured_value: Money, deductible: Money
             f"at most {ceiling} can be approved (insured value less deductible)",
             code="approval_above_maximum",
         )
+    if amount > claimed:
+        raise Invalid(
+            f"{amount} is above the {claimed} claimed; no claim is approved above its amount",
+            code="approval_above_claimed",
+        )
+
+
+#: Timeline events that report screening. Screening is for staff: a seller never reads them.
+SCREENING_EVENTS = frozenset({"flagged", "rescreened"})
+#: What a seller reads on its claim's timeline in place of a staff member's identity.
+STAFF_AS_SEEN_BY_SELLER = "ops"
+
+
+def actor_seen_by_seller(actor: str, own_actors: Collection[str]) -> str:
+    """The actor of a timeline line as the claim's seller reads it: ``system`` and the seller's
+    own actors (its keys) as they are, anyone else (staff e-mails, staff key prefixes, any actor
+    we do not know to be the seller's) as ``ops``."""
+    return actor if actor == SYSTEM.actor or actor in own_actors else STAFF_AS_SEEN_BY_SELLER

@@ -108,11 +108,17 @@ def attach_loss_letter(
     session.add(letter)
     session.flush()
     taking = STANDING_STATUSES & TAKES_DOCUMENTS
+    # The claim's row lock, as every step on a claim takes it (scope.lock_visible): a letter
+    # arriving while the claim is approved, withdrawn or paid waits for that step, then sees
+    # the claim as it left it (PostgreSQL re-checks the status of a row it waited for).
     claim = session.scalars(
-        select(Claim).where(
+        select(Claim)
+        .where(
             Claim.coverage_id == inquiry.coverage_id,
             Claim.status.in_([s.value for s in taking]),
         )
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if claim is not None:
         claim_documents.record(

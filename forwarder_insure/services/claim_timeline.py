@@ -7,14 +7,49 @@ of status goes through :func:`transition`, the one place that consults the trans
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forwarder_insure.db.models import Claim, ClaimEvent
+from forwarder_insure.db.models import ApiKey, Claim, ClaimEvent
 from forwarder_insure.domain.access import Caller
-from forwarder_insure.domain.claims import ClaimStatus, Step, next_status
+from forwarder_insure.domain.claims import (
+    SCREENING_EVENTS,
+    ClaimStatus,
+    Step,
+    actor_seen_by_seller,
+    next_status,
+)
 from forwarder_insure.services.events import emit
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    at: datetime
+    actor: str
+    event: str
+    detail: str | None
+
+
+def seller_actors(session: Session, seller_id: str) -> frozenset[str]:
+    """The actors the seller itself writes on a timeline: each of its API keys, revoked ones
+    included (old lines keep the key that wrote them)."""
+    prefixes = session.scalars(select(ApiKey.prefix).where(ApiKey.seller_id == seller_id))
+    return frozenset(f"api-key:{prefix}" for prefix in prefixes)
+
+
+def as_seen_by_seller(claim: Claim, own_actors: frozenset[str]) -> list[TimelineLine]:
+    """The claim's timeline as its seller reads it: no screening lines, and staff shown as
+    ``ops`` (``own_actors`` from :func:`seller_actors`). No line's detail names a staff member:
+    details are what the step was about (amounts, document kinds, reasons meant for the
+    seller), never who took it."""
+    return [
+        TimelineLine(e.at, actor_seen_by_seller(e.actor, own_actors), e.event, e.detail)
+        for e in claim.timeline
+        if e.event not in SCREENING_EVENTS
+    ]
 
 
 def log(

@@ -26,6 +26,7 @@ from forwarder_insure.domain.claims import (
     Step,
     check_amount_approved,
     check_amount_claimed,
+    check_coverage_live,
     checklist_item,
     missing,
     next_status,
@@ -67,9 +68,9 @@ def file_claim(
 ) -> Claim:
     """Open a draft claim on a live coverage (one standing claim per coverage), with the
     evidence our own records already provide attached."""
-    coverage = get_visible(session, Coverage, coverage_id, caller, "coverage")
-    if coverage.status != "active":
-        raise Conflict("a voided coverage cannot be claimed on", code="coverage_voided")
+    # Locked: a void running at the same time either sees this claim or is seen by it.
+    coverage = lock_visible(session, Coverage, coverage_id, caller, "coverage")
+    check_coverage_live(coverage.status)
     check_amount_claimed(amount, coverage.insured_value)
     if invoice_amount is not None and invoice_amount.currency != amount.currency:
         raise Invalid("state the invoice amount in the claim's currency", code="claim_currency")
@@ -169,6 +170,7 @@ def submit(
     """
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.SUBMIT)  # refuse early, before anything changes
+    check_coverage_live(session.get_one(Coverage, claim.coverage_id).status)
     lacking = missing(ClaimKind(claim.kind), received_kinds(claim), Stage.SUBMISSION)
     if lacking:
         raise Conflict(
@@ -224,12 +226,13 @@ def approve(
     rules: ClaimRules,
     now: datetime,
 ) -> Claim:
-    """Approve an amount (at most insured value less deductible); above the four-eyes limit
-    only a supervisor (or admin) may."""
+    """Approve an amount (at most the amount claimed, and the insured value less deductible);
+    above the four-eyes limit only a supervisor (or admin) may."""
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.APPROVE)
     coverage = session.get_one(Coverage, claim.coverage_id)
-    check_amount_approved(amount, coverage.insured_value, coverage.deductible)
+    check_coverage_live(coverage.status)
+    check_amount_approved(amount, coverage.insured_value, coverage.deductible, claim.amount_claimed)
     if rules.needs_supervisor(amount) and caller.role not in at_least(Role.SUPERVISOR):
         raise Forbidden(
             f"approving {amount} needs a supervisor (four-eyes limit)", code="four_eyes_required"

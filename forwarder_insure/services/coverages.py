@@ -17,10 +17,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from forwarder_insure.db.models import Coverage, LedgerTransaction, Underwriter
+from forwarder_insure.db.models import Claim, Coverage, LedgerTransaction, Underwriter
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.carriers import CarrierProfiles
 from forwarder_insure.domain.certificates import new_certificate_number
+from forwarder_insure.domain.claims import NOT_FINAL
 from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.ledger import Account, Posting, premium_booking, reversal
@@ -199,7 +200,9 @@ def attach_tracking(
 
 
 def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> Coverage:
-    """Cancel before the first carrier scan and refund the premium; voiding twice is harmless."""
+    """Cancel before the first carrier scan and while no claim on it is open, and refund the
+    premium; voiding twice is harmless. (Filing a claim locks the coverage row too, so a claim
+    filed at the same moment is either seen here or finds the coverage voided.)"""
     coverage = get_coverage(session, caller, coverage_id, for_update=True)
     if coverage.status == "voided":
         return coverage
@@ -208,6 +211,7 @@ def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> C
             "the carrier has scanned the parcel; a coverage in transit cannot be voided",
             code="already_scanned",
         )
+    _refuse_void_under_open_claim(session, coverage)
     coverage.status = "voided"
     coverage.voided_at = now
     booked = session.execute(
@@ -229,6 +233,24 @@ def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> C
     session.flush()
     _announce(session, "coverage.voided", coverage, caller, now)
     return coverage
+
+
+def _refuse_void_under_open_claim(session: Session, coverage: Coverage) -> None:
+    open_claim = session.scalars(
+        select(Claim.id)
+        .where(
+            Claim.coverage_id == coverage.id,
+            Claim.status.in_([s.value for s in NOT_FINAL]),
+        )
+        .limit(1)
+    ).first()
+    if open_claim is not None:
+        raise Conflict(
+            f"claim {open_claim} on this coverage is open; withdraw it or wait for its decision "
+            "before voiding",
+            code="claim_open",
+            claim_id=open_claim,
+        )
 
 
 def get_coverage(

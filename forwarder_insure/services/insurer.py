@@ -4,7 +4,8 @@ Ops record what the underwriter did; we book what it means. Acceptance starts th
 clock (``insurer_settlement_working_days`` working days by the underwriter's country calendar);
 a settlement clears the receivable and books any shortfall as our loss; a rejection moves the
 receivable to our loss or to the seller, as the claim rules say. The carrier's share (where its
-base cover applied) is recovered separately. Each step locks the claim and is one transaction.
+base cover applied) is recovered separately. Each step locks the claim, checks the claim's status
+before anything else (409 on an unpaid claim, whatever the body says) and is one transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from forwarder_insure.db.models import Claim, Coverage, Payout, Underwriter
 from forwarder_insure.domain import payouts as money_rules
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claim_rules import ClaimRules
-from forwarder_insure.domain.claims import FILEABLE, ClaimStatus, Step
+from forwarder_insure.domain.claims import FILEABLE, ClaimStatus, Step, next_status
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.ledger import Account
@@ -74,6 +75,7 @@ def accept(
 ) -> Claim:
     """The underwriter accepted the claim: it owes settlement within N of its working days."""
     claim = lock_claim(session, caller, claim_id)
+    next_status(ClaimStatus(claim.status), Step.INSURER_ACCEPT)
     _not_in_future(accepted_at, now, "accepted_at")
     underwriter = _underwriter_of(session, claim)
     due = add_working_days(accepted_at, rules.insurer_settlement_working_days, underwriter.country)
@@ -102,11 +104,11 @@ def settle(
 ) -> Claim:
     """The underwriter paid (all or part of) its share; a shortfall is booked as our loss."""
     claim = lock_claim(session, caller, claim_id)
+    next_status(ClaimStatus(claim.status), Step.INSURER_SETTLE)  # only an accepted, paid claim
     _not_in_future(paid_at, now, "paid_at")
     payout = claim.payout
-    assert payout is not None
-    if claim.status == ClaimStatus.INSURER_ACCEPTED.value:
-        money_rules.check_recovery(payout.underwriter_part, amount)
+    assert payout is not None  # the status check above means a paid claim
+    money_rules.check_recovery(payout.underwriter_part, amount)
     transition(session, claim, Step.INSURER_SETTLE, caller, now, _settled(payout, amount))
     _book_recovery(
         session, "insurer_settlement", claim, payout.underwriter_part, amount,
@@ -130,6 +132,7 @@ def reject(
 ) -> Claim:
     """The underwriter refused a claim we already paid."""
     claim = lock_claim(session, caller, claim_id)
+    next_status(ClaimStatus(claim.status), Step.INSURER_REJECT)
     booking = rules.insurer_rejection_booking
     transition(
         session, claim, Step.INSURER_REJECT, caller, now, f"{reason} (booked to {booking.value})"
@@ -160,7 +163,6 @@ def recover_from_carrier(
 ) -> Claim:
     """The carrier paid its liability (base cover) on a claim we advanced."""
     claim = lock_claim(session, caller, claim_id)
-    _not_in_future(paid_at, now, "paid_at")
     payout = claim.payout
     if payout is None or payout.carrier_part.is_zero:
         raise Conflict("nothing is owed by the carrier on this claim", code="no_carrier_part")
@@ -171,6 +173,7 @@ def recover_from_carrier(
         )
     if not awaits_carrier(claim):
         raise Conflict("the carrier's payment was already recorded", code="already_recovered")
+    _not_in_future(paid_at, now, "paid_at")
     money_rules.check_recovery(payout.carrier_part, amount)
     _book_recovery(
         session, "carrier_recovery", claim, payout.carrier_part, amount,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from forwarder_insure.db.models import Claim, Coverage, Payout, RecoveryTask
 from forwarder_insure.domain import payouts as money_rules
 from forwarder_insure.domain.access import SYSTEM, Caller
-from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, Step
+from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, Step, check_coverage_live
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.payouts import PayoutSplit
 from forwarder_insure.services import ledger
@@ -40,10 +40,12 @@ def payable(claim: Claim) -> bool:
 def advance_if_payable(
     session: Session, claim: Claim, actor: Caller, now: datetime
 ) -> Payout | None:
-    """Pay the approved amount now if the claim is payable (the caller holds the row lock)."""
+    """Pay the approved amount now if the claim is payable (the caller holds the row lock).
+    Nothing is paid on a voided coverage: that is refused (409)."""
     if not payable(claim):
         return None
     coverage = session.get_one(Coverage, claim.coverage_id)
+    check_coverage_live(coverage.status)
     amount = claim.amount_approved
     assert amount is not None  # payable() requires an approved amount
     parts = money_rules.split(amount, coverage.carrier_base_cover)
@@ -125,16 +127,19 @@ class PayoutRun:
 
 def advance_due(session: Session, as_of: datetime) -> PayoutRun:
     """The job's pass: advance every payable claim still unpaid (one the API missed, or one
-    locked at the time), and open a recovery task for each paid lost parcel since delivered."""
+    locked at the time), and open a recovery task for each paid lost parcel since delivered.
+    Claims on a voided coverage are never paid, so the pass leaves them alone."""
     run = PayoutRun()
     due = session.scalars(
         select(Claim)
+        .join(Coverage, Coverage.id == Claim.coverage_id)
         .where(
             Claim.status == ClaimStatus.APPROVED.value,
             or_(Claim.fast_tracked, Claim.checklist_complete_at.is_not(None)),
+            Coverage.status == "active",
         )
         .order_by(Claim.id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Claim)
     )
     for claim in due:
         if advance_if_payable(session, claim, SYSTEM, as_of) is not None:

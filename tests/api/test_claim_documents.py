@@ -149,7 +149,11 @@ def test_submitting_starts_the_grace_period_and_screens(as_role, underwriter, cl
     body = submitted.get_json()
     assert body["status"] == "submitted"
     assert body["grace_deadline"] == "2027-01-10T10:00:00Z"  # submitted 2026-12-11, +30 days
-    assert body["risk"] == {"score": 0, "flags": []}
+    assert body["risk"] is None  # screening is for staff
+    assert handler.get(f"/api/v1/claims/{claim['id']}").get_json()["risk"] == {
+        "score": 0,
+        "flags": [],
+    }
 
 
 def test_a_small_clean_claim_is_approved_and_paid_at_once(as_role, underwriter, clock):
@@ -178,8 +182,8 @@ def test_a_flagged_small_claim_waits_for_a_person(as_role, underwriter, clock):
         invoice_amount={"amount": "60.00", "currency": "USD"},
     )
     clock.advance(days=3)  # lost claimed before the silent period has passed
-    body = seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()
-    assert body["status"] == "submitted"
+    assert seller.post(f"/api/v1/claims/{claim['id']}/submit").get_json()["status"] == "submitted"
+    body = handler.get(f"/api/v1/claims/{claim['id']}").get_json()
     codes = {f["code"] for f in body["risk"]["flags"]}
     assert codes == {"amount_above_invoice", "claimed_before_silent_period"}
     assert body["risk"]["score"] == 50
@@ -193,7 +197,8 @@ def test_evidence_reused_from_another_claim_is_flagged(as_role, underwriter, clo
     upload(seller, second["id"], "value_proof", invoice)  # the very same invoice file
     upload(handler, second["id"], "delivery_certificate", png_bytes(123))
     clock.advance(days=20)
-    body = seller.post(f"/api/v1/claims/{second['id']}/submit").get_json()
+    seller.post(f"/api/v1/claims/{second['id']}/submit")
+    body = handler.get(f"/api/v1/claims/{second['id']}").get_json()
     [flag] = body["risk"]["flags"]
     assert flag["code"] == "evidence_reused"
     assert first["id"] in flag["detail"]

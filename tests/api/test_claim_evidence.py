@@ -222,11 +222,12 @@ def test_evidence_arriving_after_submission_is_screened_again(as_role, underwrit
     assert upload(seller, first["id"], "dispute_screenshot", screenshot).status_code == 201
     second = ready_claim(seller, handler, "EVD-11")
     clock.advance(days=20)
-    submitted = seller.post(f"/api/v1/claims/{second['id']}/submit").get_json()
+    seller.post(f"/api/v1/claims/{second['id']}/submit")
+    submitted = handler.get(f"/api/v1/claims/{second['id']}").get_json()
     assert submitted["risk"]["flags"] == []
 
     upload(seller, second["id"], "dispute_screenshot", screenshot)  # the first claim's file
-    after = seller.get(f"/api/v1/claims/{second['id']}").get_json()
+    after = handler.get(f"/api/v1/claims/{second['id']}").get_json()
     assert [f["code"] for f in after["risk"]["flags"]] == ["evidence_reused"]
     assert after["timeline"][-1]["event"] == "rescreened"
     assert first["id"] in after["risk"]["flags"][0]["detail"]

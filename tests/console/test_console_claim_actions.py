@@ -62,7 +62,7 @@ def test_a_handler_rejects_a_document_and_approves(as_role, underwriter, clock, 
     after = handler_page.get(rejected.headers["Location"]).get_data(as_text=True)
     assert "Document rejected" in after  # the flashed message
     assert "Unreadable scan" in after
-    body = claim_of(seller, claim["id"])
+    body = claim_of(handler, claim["id"])
     value_proof = next(c for c in body["checklist"] if c["kind"] == "value_proof")
     assert value_proof["status"] == "rejected"
     assert body["timeline"][-1]["actor"] == "staff:handler@example.com"
@@ -112,7 +112,7 @@ def test_above_the_four_eyes_limit_a_handler_is_refused_and_a_supervisor_approve
     assert log_in(supervisor, "supervisor@example.com").status_code == 303
     approved = post_form(supervisor, claim["id"], "approve", amount="1500.00")
     assert approved.status_code == 303
-    body = claim_of(seller, claim["id"])
+    body = claim_of(handler, claim["id"])
     assert body["status"] == "approved"
     assert body["timeline"][-1]["actor"] == "staff:supervisor@example.com"
 

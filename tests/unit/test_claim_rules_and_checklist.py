@@ -131,10 +131,17 @@ def test_claimed_amounts_are_positive_and_at_most_the_insured_value():
 def test_approval_is_capped_at_insured_value_less_deductible():
     assert max_approvable(usd("250.00"), usd("25.00")) == usd("225.00")
     assert max_approvable(usd("10.00"), usd("25.00")) == usd("0.00")
-    check_amount_approved(usd("225.00"), usd("250.00"), usd("25.00"))
+    check_amount_approved(usd("225.00"), usd("250.00"), usd("25.00"), usd("250.00"))
     with pytest.raises(Invalid) as refused:
-        check_amount_approved(usd("225.01"), usd("250.00"), usd("25.00"))
+        check_amount_approved(usd("225.01"), usd("250.00"), usd("25.00"), usd("250.00"))
     assert refused.value.code == "approval_above_maximum"
+
+
+def test_approval_never_exceeds_the_amount_claimed():
+    check_amount_approved(usd("100.00"), usd("2000.00"), usd("0.00"), usd("100.00"))
+    with pytest.raises(Invalid) as refused:
+        check_amount_approved(usd("100.01"), usd("2000.00"), usd("0.00"), usd("100.00"))
+    assert refused.value.code == "approval_above_claimed"
 
 
 def test_the_shipped_claim_rules_load_with_their_defaults():
