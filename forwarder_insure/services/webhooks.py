@@ -74,14 +74,17 @@ _TLS = ssl.create_default_context()
 
 
 def pinned_transport(
-    addresses: WebhookAddresses, connect: Connect = socket.create_connection
+    addresses: WebhookAddresses,
+    connect: Connect = socket.create_connection,
+    tls: ssl.SSLContext = _TLS,
 ) -> Transport:
     """POST to a vetted address of the URL's host, never anywhere else.
 
     Each attempt resolves the host once and checks every address (``addresses.vet``), then
     connects to a checked address itself, sending the original Host header; https verifies the
     certificate against the host name (SNI). ``http.client`` follows no redirect: a 3xx is a
-    failed attempt like any other non-2xx answer.
+    failed attempt like any other non-2xx answer. ``tls`` is the system's trust store unless a
+    test hands in its own certificate authority.
     """
 
     def send(url: str, body: bytes, headers: dict[str, str]) -> Answer:
@@ -91,7 +94,7 @@ def pinned_transport(
             log.warning("webhook to %s not sent: %s", url, exc.detail)
             return Answer(None, URL_NOT_ALLOWED)
         try:
-            return _post(vetted, body, headers, connect)
+            return _post(vetted, body, headers, connect, tls)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             log.warning("webhook to %s failed: %r", url, exc)
             return Answer(None, DELIVERY_FAILED)
@@ -99,12 +102,18 @@ def pinned_transport(
     return send
 
 
-def _post(vetted: VettedTarget, body: bytes, headers: dict[str, str], connect: Connect) -> Answer:
+def _post(
+    vetted: VettedTarget,
+    body: bytes,
+    headers: dict[str, str],
+    connect: Connect,
+    tls: ssl.SSLContext,
+) -> Answer:
     target = vetted.target
     sock = _connect_any(vetted, connect)
     try:
         if target.scheme == "https":
-            sock = _TLS.wrap_socket(sock, server_hostname=target.host)
+            sock = tls.wrap_socket(sock, server_hostname=target.host)
         connection = http.client.HTTPConnection(target.host, target.port, timeout=TIMEOUT_SECONDS)
         connection.sock = sock  # already connected to the vetted address: never resolves again
         connection.request(
