@@ -11,7 +11,7 @@ from sqlalchemy import select
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import Instant
 from blueprints.pagination import PageArgsSchema, page
-from blueprints.request_scope import db_session, request_now
+from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import WebhookDelivery, WebhookEndpoint
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services import webhooks
@@ -22,7 +22,16 @@ EVENT_PATTERN = ma.validate.Regexp(r"^(\*|[a-z_]+(\.(\*|[a-z_]+))*)$")
 
 
 class EndpointCreateSchema(ma.Schema):
-    url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    url = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={
+            "format": "uri",
+            "description": "http(s), no user information; its host must resolve to public "
+            "addresses only (422 url_not_allowed), and https in production.",
+            "example": "https://hooks.example.com/forwarder-insure",
+        },
+    )
     events = ma.fields.List(
         ma.fields.String(validate=EVENT_PATTERN),
         required=True,
@@ -60,7 +69,16 @@ class DeliverySchema(ma.Schema):
     next_attempt_at = Instant(required=True)
     last_attempt_at = Instant(allow_none=True, required=True)
     last_status_code = ma.fields.Integer(allow_none=True, required=True)
-    last_error = ma.fields.String(allow_none=True, required=True)
+    last_error = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Why the last attempt failed: `HTTP <status>` for a non-2xx answer, "
+            "`delivery_failed` when no answer came (connection, timeout, TLS), "
+            "`url_not_allowed` when the URL is refused now (its host resolves to an internal "
+            "address, or plain http in production)."
+        },
+    )
     delivered_at = Instant(allow_none=True, required=True)
 
 
@@ -80,9 +98,17 @@ class Endpoints(MethodView):
         Events created from now on are POSTed to it as ``{"id", "type", "created_at", "data"}``
         with ``FI-Signature: t=<unix>,v1=<hex hmac-sha256(secret, "<t>.<body>")>``, retried
         with backoff until it answers 2xx (at least once: drop duplicates by ``id``).
+        A URL whose host resolves to a loopback, private, link-local, multicast, reserved or
+        cloud-metadata address is refused (422 ``url_not_allowed``); every delivery checks the
+        address again and no redirect is followed.
         """
         return webhooks.create_endpoint(
-            db_session(), data["url"], data["events"], data["description"], request_now()
+            db_session(),
+            data["url"],
+            data["events"],
+            data["description"],
+            request_now(),
+            runtime().webhook_addresses,
         )
 
     @blp.requires(Role.ADMIN)

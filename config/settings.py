@@ -64,6 +64,9 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     #: SQL echo, for debugging only.
     sql_echo: bool = False
+    #: FI_WEBHOOK_ALLOW_PRIVATE=1: webhooks may go to loopback and private addresses (development
+    #: and tests only; refused with FI_ENV=production).
+    webhook_allow_private: bool = False
     log_level: str = "INFO"
 
     @property
@@ -150,7 +153,13 @@ class BaseConfig:
                 )
             ),
         )
-        return replace(settings, **_optional_overrides(env))
+        settings = replace(settings, **_optional_overrides(env))
+        if self.name == "production" and settings.webhook_allow_private:
+            raise SettingsError(
+                "FI_WEBHOOK_ALLOW_PRIVATE is for development and tests; it is refused when "
+                "FI_ENV=production"
+            )
+        return settings
 
 
 class DevelopmentConfig(BaseConfig):
@@ -188,6 +197,10 @@ _OPTIONAL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FI_MAX_JSON_BYTES": ("max_json_bytes", int),
     "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
     "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),
+    "FI_WEBHOOK_ALLOW_PRIVATE": (
+        "webhook_allow_private",
+        lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
+    ),
     "FI_LOG_LEVEL": ("log_level", lambda v: v.strip().upper()),
     "FI_UNDERWRITER_CACHE_SECONDS": ("underwriter_cache_seconds", float),
     "FI_API_KEY_CACHE_SECONDS": ("api_key_cache_seconds", float),

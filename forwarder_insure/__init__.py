@@ -15,6 +15,7 @@ from config.settings import Settings
 from forwarder_insure.db.session import Database
 from forwarder_insure.domain.clock import Clock, SystemClock
 from forwarder_insure.runtime import EXTENSION_KEY, Runtime
+from forwarder_insure.services.webhook_addresses import Resolver
 
 API_TITLE = "forwarder_insure"
 API_VERSION = "v1"
@@ -25,12 +26,14 @@ def create_app(
     *,
     clock: Clock | None = None,
     database: Database | None = None,
+    resolver: Resolver | None = None,
 ) -> Flask:
-    """Build the app. Tests pass their own settings, clock and database; production passes none."""
+    """Build the app. Tests pass their own settings, clock, database and host resolver (so no
+    test queries real DNS); production passes none."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     configure(app, settings)
-    register_extensions(app, settings, clock or SystemClock(), database)
+    register_extensions(app, settings, clock or SystemClock(), database, resolver)
     api = register_api(app)
     register_blueprints(app, api)
     register_errorhandlers(app)
@@ -66,11 +69,15 @@ def configure(app: Flask, settings: Settings) -> None:
 
 
 def register_extensions(
-    app: Flask, settings: Settings, clock: Clock, database: Database | None
+    app: Flask,
+    settings: Settings,
+    clock: Clock,
+    database: Database | None,
+    resolver: Resolver | None = None,
 ) -> None:
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     database = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
-    app.extensions[EXTENSION_KEY] = Runtime.build(settings, database, clock)
+    app.extensions[EXTENSION_KEY] = Runtime.build(settings, database, clock, resolver)
 
 
 def register_api(app: Flask):

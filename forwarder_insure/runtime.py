@@ -20,6 +20,12 @@ from forwarder_insure.services.direct_uploads import UploadTickets
 from forwarder_insure.services.quote_tokens import QuoteSigner
 from forwarder_insure.services.quoting import QuoteDesk
 from forwarder_insure.services.underwriters import UnderwriterCache, loader
+from forwarder_insure.services.webhook_addresses import (
+    Resolver,
+    WebhookAddresses,
+    bind,
+    system_resolver,
+)
 from forwarder_insure.storage import DocumentStore, open_store
 
 EXTENSION_KEY = "forwarder_insure"
@@ -39,15 +45,30 @@ class Runtime:
     documents: DocumentStore
     claim_rules: ClaimRules
     upload_tickets: UploadTickets
+    #: Where webhooks may go: the host resolver (faked in tests) and FI_WEBHOOK_ALLOW_PRIVATE.
+    webhook_addresses: WebhookAddresses
 
     @classmethod
-    def build(cls, settings: Settings, database: Database, clock: Clock) -> Runtime:
+    def build(
+        cls,
+        settings: Settings,
+        database: Database,
+        clock: Clock,
+        resolver: Resolver | None = None,
+    ) -> Runtime:
         card = load_rate_card(settings.rates_file)
         carriers = load_carrier_profiles(settings.carriers_file)
         signer = QuoteSigner(settings.quote_signing_keys)
         underwriters = UnderwriterCache(
             loader(database.sessions), settings.underwriter_cache_seconds
         )
+        addresses = WebhookAddresses(
+            resolver=resolver or system_resolver,
+            allow_private=settings.webhook_allow_private,
+            require_https=settings.is_production,
+        )
+        # Delivery jobs get the database only; this is how they find the same vetting.
+        bind(database, addresses)
         return cls(
             settings=settings,
             database=database,
@@ -65,4 +86,5 @@ class Runtime:
             ),
             claim_rules=load_claim_rules(settings.claims_file),
             upload_tickets=UploadTickets(settings.secret_key),
+            webhook_addresses=addresses,
         )

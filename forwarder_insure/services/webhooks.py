@@ -5,15 +5,18 @@ then each delivery is POSTed until the endpoint answers 2xx. A delivery is claim
 transaction and its outcome recorded in another, so no transaction stays open across an HTTP
 call. Endpoints are served in parallel and an endpoint that fails is left alone for the rest of
 the run, so a dead subscriber never holds up the others. Receivers drop duplicates by the event
-``id``.
+``id``. Every POST goes only to an address vetted just before (:func:`pinned_transport`), never
+follows a redirect, and records no network detail a reader of the history could map ports with.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import logging
 import secrets
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +32,11 @@ from forwarder_insure.domain.clock import Clock, format_instant
 from forwarder_insure.domain.errors import Invalid, NotFound
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.webhooks import next_attempt, signature_header, subscribed
+from forwarder_insure.services import webhook_addresses
 from forwarder_insure.services.upsert import dialect_insert
+from forwarder_insure.services.webhook_addresses import VettedTarget, WebhookAddresses
+
+log = logging.getLogger(__name__)
 
 #: How long a claimed delivery is reserved for the worker that claimed it.
 CLAIM = timedelta(minutes=2)
@@ -50,28 +57,99 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-#: Sends one POST: (url, body, headers) -> answer. The real one uses urllib; any stand-in must
-#: behave like an HTTP client (tests use a real server on loopback).
+#: Sends one POST: (url, body, headers) -> answer. The real one is :func:`pinned_transport`; any
+#: stand-in must behave like an HTTP client (tests use a real server on loopback).
 Transport = Callable[[str, bytes, dict[str, str]], Answer]
 
+#: What a delivery records when no HTTP answer came. Deliberately one word each: the delivery
+#: history is read through the API, and "refused" vs "timed out" would map ports for whoever
+#: reads it. The server log has the detail.
+DELIVERY_FAILED = "delivery_failed"
+#: The URL is refused now (its host resolves to an internal address, or plain http in production).
+URL_NOT_ALLOWED = "url_not_allowed"
 
-def http_transport(url: str, body: bytes, headers: dict[str, str]) -> Answer:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+#: Opens a TCP connection: ((address, port), timeout) -> socket. Tests may fake it (the network).
+Connect = Callable[[tuple[str, int], float], socket.socket]
+
+_TLS = ssl.create_default_context()
+
+
+def pinned_transport(
+    addresses: WebhookAddresses,
+    connect: Connect = socket.create_connection,
+    tls: ssl.SSLContext = _TLS,
+) -> Transport:
+    """POST to a vetted address of the URL's host, never anywhere else.
+
+    Each attempt resolves the host once and checks every address (``addresses.vet``), then
+    connects to a checked address itself, sending the original Host header; https verifies the
+    certificate against the host name (SNI). ``http.client`` follows no redirect: a 3xx is a
+    failed attempt like any other non-2xx answer. ``tls`` is the system's trust store unless a
+    test hands in its own certificate authority.
+    """
+
+    def send(url: str, body: bytes, headers: dict[str, str]) -> Answer:
+        try:
+            vetted = addresses.vet(url)
+        except Invalid as exc:
+            log.warning("webhook to %s not sent: %s", url, exc.detail)
+            return Answer(None, URL_NOT_ALLOWED)
+        try:
+            return _post(vetted, body, headers, connect, tls)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            log.warning("webhook to %s failed: %r", url, exc)
+            return Answer(None, DELIVERY_FAILED)
+
+    return send
+
+
+def _post(
+    vetted: VettedTarget,
+    body: bytes,
+    headers: dict[str, str],
+    connect: Connect,
+    tls: ssl.SSLContext,
+) -> Answer:
+    target = vetted.target
+    sock = _connect_any(vetted, connect)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return Answer(response.status, None)
-    except urllib.error.HTTPError as exc:
-        return Answer(exc.code, f"HTTP {exc.code}")
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Answer(None, f"{type(exc).__name__}: {reason}"[:500])
+        if target.scheme == "https":
+            sock = tls.wrap_socket(sock, server_hostname=target.host)
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=TIMEOUT_SECONDS)
+        connection.sock = sock  # already connected to the vetted address: never resolves again
+        connection.request(
+            "POST", target.path, body=body, headers={**headers, "Host": target.host_header}
+        )
+        status = connection.getresponse().status  # the body is not read: only the status counts
+        connection.close()
+    finally:
+        sock.close()
+    return Answer(status, None if 200 <= status < 300 else f"HTTP {status}")
+
+
+def _connect_any(vetted: VettedTarget, connect: Connect) -> socket.socket:
+    """A connection to the first vetted address that answers."""
+    error: OSError | None = None
+    for address in vetted.addresses[:4]:
+        try:
+            return connect((str(address), vetted.target.port), TIMEOUT_SECONDS)
+        except OSError as exc:
+            error = exc
+    assert error is not None
+    raise error
 
 
 def create_endpoint(
-    session: Session, url: str, events: list[str], description: str | None, now: datetime
+    session: Session,
+    url: str,
+    events: list[str],
+    description: str | None,
+    now: datetime,
+    addresses: WebhookAddresses = webhook_addresses.STRICT,
 ) -> WebhookEndpoint:
-    if not url.startswith(("http://", "https://")):
-        raise Invalid("a webhook URL is http:// or https://", code="invalid_url")
+    """Subscribe ``url``; refused (``url_not_allowed``) unless its host resolves to addresses
+    webhooks may go to (checked again at every delivery)."""
+    addresses.vet(url)
     endpoint = WebhookEndpoint(
         id=new_id("whe"),
         url=url,
@@ -162,9 +240,15 @@ class DeliverySummary:
 
 
 def deliver_webhooks(
-    database: Database, clock: Clock, transport: Transport = http_transport
+    database: Database, clock: Clock, transport: Transport | None = None
 ) -> DeliverySummary:
-    """Fan out new events, then attempt every due delivery once."""
+    """Fan out new events, then attempt every due delivery once.
+
+    By default each POST goes through :func:`pinned_transport` with the address vetting bound
+    to ``database`` by the app (strict when none was bound).
+    """
+    if transport is None:
+        transport = pinned_transport(webhook_addresses.for_database(database))
     summary = DeliverySummary()
     with database.unit_of_work() as session:
         summary.queued = fan_out(session, clock.now())

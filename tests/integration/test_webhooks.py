@@ -1,8 +1,14 @@
-"""Webhook delivery to a real HTTP receiver on loopback: signed, retried, at least once."""
+"""Webhook delivery to a real HTTP receiver on loopback: signed, retried, at least once.
+
+The receivers listen on loopback, so these apps run with FI_WEBHOOK_ALLOW_PRIVATE (through
+Settings); the tests at the end show what happens without it, and that redirects and network
+errors give nothing away.
+"""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -14,7 +20,14 @@ from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.webhooks import verify_signature
 from jobs.registry import run_job
+from tests.fixtures.app import build_app
 from tests.fixtures.insurance import bound
+
+
+@pytest.fixture
+def settings(settings):
+    """Loopback receivers are allowed here (development and tests only)."""
+    return settings.with_overrides(webhook_allow_private=True)
 
 
 class Receiver:
@@ -22,21 +35,39 @@ class Receiver:
 
     def __init__(self):
         self.received: list[dict] = []
-        self.answers: list[int | str] = []  # an int status, or "hang" to time out
+        # An int status, "hang" to time out, or (3xx status, Location) to redirect.
+        self.answers: list[int | str | tuple[int, str]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
                 receiver.received.append(
-                    {"body": body, "signature": self.headers.get("FI-Signature"), "path": self.path}
+                    {
+                        "method": self.command,
+                        "body": body,
+                        "signature": self.headers.get("FI-Signature"),
+                        "path": self.path,
+                        "host": self.headers.get("Host"),
+                    }
                 )
                 answer = receiver.answers.pop(0) if receiver.answers else 200
                 if answer == "hang":
                     time.sleep(6)
                     answer = 200
+                if isinstance(answer, tuple):
+                    answer, location = answer
+                    self.send_response(answer)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(answer)
                 self.end_headers()
+
+            do_GET = do_POST
+            do_PUT = do_POST
 
             def log_message(self, *args):
                 pass
@@ -56,6 +87,13 @@ class Receiver:
 
 @pytest.fixture
 def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def second_receiver():
     r = Receiver()
     yield r
     r.close()
@@ -149,7 +187,7 @@ def test_a_dead_endpoint_never_blocks_the_others(app, clock, as_role, underwrite
     attempted = [d for d in history if d["attempts"] == 1]
     assert len(attempted) == 1
     assert attempted[0]["last_status_code"] is None
-    assert attempted[0]["last_error"]
+    assert attempted[0]["last_error"] == "delivery_failed"
 
 
 def test_a_receiver_that_times_out_is_retried(app, clock, as_role, underwriter, receiver):
@@ -175,3 +213,98 @@ def test_only_admins_manage_subscriptions_and_urls_are_checked(as_role):
         {"url": "http://x", "events": ["Claim!"]},
     ):
         assert admin.post("/api/v1/webhook-endpoints", json=bad).status_code == 422, bad
+
+
+def history_of(admin, endpoint: dict) -> list[dict]:
+    url = f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    return admin.get(url).get_json()["items"]
+
+
+def test_a_loopback_receiver_stored_while_allowed_is_not_contacted_once_it_is_not(
+    app, settings, clock, database, as_role, underwriter, receiver
+):
+    admin = as_role(Role.ADMIN)
+    endpoint = subscribe(admin, receiver.url, ["coverage.bound"])
+    bound(as_role(Role.SELLER), "WH-6")
+    # The same database served by an app without FI_WEBHOOK_ALLOW_PRIVATE: delivery re-checks.
+    strict = build_app(settings.with_overrides(webhook_allow_private=False), clock, database)
+    summary = deliver(strict, clock)
+    assert summary["delivered"] == 0
+    assert summary["retrying"] == 1
+    assert receiver.received == []
+    [delivery] = history_of(admin, endpoint)
+    assert delivery["last_status_code"] is None
+    assert delivery["last_error"] == "url_not_allowed"
+
+
+def test_a_name_that_rebinds_to_loopback_after_registration_is_not_contacted(
+    app, settings, clock, database, as_role, underwriter, receiver
+):
+    strict = build_app(settings.with_overrides(webhook_allow_private=False), clock, database)
+    admin = as_role(Role.ADMIN)
+    port = receiver.server.server_address[1]
+    response = strict.test_client().post(
+        "/api/v1/webhook-endpoints",
+        json={"url": f"http://rebind.example.test:{port}/hooks", "events": ["coverage.bound"]},
+        headers={"Authorization": f"Bearer {admin.key}"},
+    )
+    assert response.status_code == 201, response.get_json()  # first answer: a public address
+    bound(as_role(Role.SELLER), "WH-7")
+    assert deliver(strict, clock)["retrying"] == 1  # now it answers 127.0.0.1
+    assert receiver.received == []
+    assert history_of(admin, response.get_json())[0]["last_error"] == "url_not_allowed"
+
+
+def test_delivery_connects_to_the_resolved_address_with_the_original_host_header(
+    app, clock, as_role, underwriter, receiver, resolver
+):
+    port = receiver.server.server_address[1]
+    subscribe(as_role(Role.ADMIN), f"http://receiver.example.test:{port}/hooks", ["coverage.*"])
+    bound(as_role(Role.SELLER), "WH-8")
+    assert deliver(app, clock)["delivered"] == 1
+    assert receiver.received[0]["host"] == f"receiver.example.test:{port}"
+    assert receiver.received[0]["path"] == "/hooks"
+    assert resolver.asked == ["receiver.example.test", "receiver.example.test"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirects_are_never_followed(
+    app, clock, as_role, underwriter, receiver, second_receiver, status
+):
+    admin = as_role(Role.ADMIN)
+    endpoint = subscribe(admin, receiver.url, ["coverage.bound"])
+    bound(as_role(Role.SELLER), "WH-9")
+    receiver.answers = [(status, second_receiver.url)]
+    assert deliver(app, clock)["retrying"] == 1
+    assert len(receiver.received) == 1
+    assert second_receiver.received == []
+    [delivery] = history_of(admin, endpoint)
+    assert delivery["last_status_code"] == status
+    assert delivery["status"] == "pending"
+
+
+def closed_port() -> int:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def test_a_closed_port_and_a_timeout_read_the_same_to_an_admin(
+    app, clock, as_role, underwriter, receiver
+):
+    admin = as_role(Role.ADMIN)
+    closed = subscribe(admin, f"http://127.0.0.1:{closed_port()}/hooks", ["coverage.bound"])
+    hanging = subscribe(admin, receiver.url, ["coverage.bound"])
+    bound(as_role(Role.SELLER), "WH-10")
+    receiver.answers = ["hang"]
+    assert deliver(app, clock)["retrying"] == 2
+
+    def seen(endpoint: dict) -> dict:
+        [delivery] = history_of(admin, endpoint)
+        return {key: value for key, value in delivery.items() if key not in {"id", "event_id"}}
+
+    assert seen(closed) == seen(hanging)
+    assert seen(closed)["last_error"] == "delivery_failed"
+    assert seen(closed)["last_status_code"] is None
