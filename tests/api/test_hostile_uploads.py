@@ -16,12 +16,22 @@ from tests.api.test_claim_documents import file_claim, stored_files, upload
 from tests.api.test_sweep_and_inquiries import inquiries, sweep
 from tests.fixtures import files
 from tests.fixtures.insurance import bound
+from tests.integration import test_direct_uploads as direct
+from tests.storage.test_s3_store import post_form
+
+#: An app that stores documents in moto's S3 server on loopback.
+s3_app = direct.s3_app
 
 #: name -> (bytes, the name the uploader gives it, the problem code it earns)
 HOSTILE = {
     "heic ftyp box then an ELF executable": (
         files.heic_ftyp_then_elf(),
         "IMG_0001.HEIC",
+        "unreadable_document",
+    ),
+    "heic whose image data is an ELF executable": (
+        files.heic_carrying_elf(),
+        "IMG_0002.HEIC",
         "unreadable_document",
     ),
     "html between jpeg markers": (
@@ -144,3 +154,20 @@ def test_a_carrier_letter_downloads_under_the_extension_of_its_sniffed_type(
     url = f"/api/v1/inquiries/{inquiry['id']}/letters/{attached.get_json()['id']}"
     download = handler.get(url)
     assert download.headers["Content-Disposition"] == "attachment; filename=letter.pdf"
+
+
+@pytest.mark.parametrize(
+    "case", ["heic whose image data is an ELF executable", "png signature then garbage"]
+)
+def test_a_direct_upload_that_only_looks_like_a_document_is_refused_and_removed(s3_app, case):
+    data, _name, code = HOSTILE[case]
+    seller = direct.client(s3_app, Role.SELLER)
+    claim = file_claim(seller, bound(seller, "HOSTILE-3")["id"])
+    form = direct.ask(seller, claim["id"], len(data)).get_json()
+    assert post_form(form["url"], form["fields"], data) == 204
+    refused = direct.complete(seller, claim["id"], form["upload_token"])
+    assert refused.status_code == 415
+    assert refused.get_json()["code"] == code
+    assert direct.complete(seller, claim["id"], form["upload_token"]).status_code == 404
+    claim_now = seller.get(f"/api/v1/claims/{claim['id']}").get_json()
+    assert [d["kind"] for d in claim_now["documents"]] == ["delivery_record"]

@@ -118,6 +118,10 @@ INCOMPLETE_FILES = {
 #: the code each is refused with.
 UNREADABLE_FILES = {
     "heic ftyp box then an elf executable": (files.heic_ftyp_then_elf(), "unreadable_document"),
+    "heic whose image data is an elf executable": (
+        files.heic_carrying_elf(),
+        "unreadable_document",
+    ),
     "jpeg markers around text": (
         files.jpeg_markers_around(b"not an image " * 40),
         "unreadable_document",
