@@ -66,7 +66,7 @@ _WEBP_CHUNKS = (b"VP8 ", b"VP8L", b"VP8X")
 _MAX_KEPT_EXTENSION = 16
 _EXTENSION = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 #: Markup a browser or a server-side include would act on. An image's compressed data is close to
-#: random bytes: an honest 20 MiB image matches one of these by chance about once in 10^5.
+#: random bytes: an honest 20 MiB image matches one by chance a few times in 100,000.
 _MARKUP = re.compile(
     rb"<(?:!doctype\s+html|html|head|body|script|iframe|\?php)[\s>/]", re.IGNORECASE
 )
