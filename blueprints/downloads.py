@@ -11,6 +11,7 @@ from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import ClaimDocument, InquiryDocument
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.services import evidence_packs
+from forwarder_insure.storage import download_name
 
 #: Types a browser may show inline in the console's preview.
 PDF_TYPES = frozenset({"application/pdf"})
@@ -22,12 +23,13 @@ PACK_MEMORY_BYTES = 8 * 1024 * 1024
 def send_document(document: ClaimDocument | InquiryDocument, *, inline: bool = False) -> Response:
     """Stream the document as the type sniffed at upload: an attachment, or inline for the
     console's preview. Uploaded files are untrusted: never sniffed again by the browser, run in
-    a sandbox, framed only by our own pages."""
+    a sandbox, framed only by our own pages. The file name is the uploader's label with the
+    extension of the sniffed type (``storage.download_name``), never the one it was sent with."""
     response = send_file(
         runtime().documents.open(document.storage_key),
         mimetype=document.content_type,
         as_attachment=not inline,
-        download_name=document.filename,
+        download_name=download_name(document.filename, document.content_type),
         etag=document.sha256,
         max_age=0,
     )

@@ -17,10 +17,11 @@ from forwarder_insure.storage.base import (
     PresignedUploadUnsupported,
     StoredDocument,
     TooLarge,
+    UnreadableDocument,
     UnsupportedType,
 )
 from forwarder_insure.storage.local import LocalDocumentStore
-from forwarder_insure.storage.sniffing import ACCEPTED_TYPES, sanitise_filename
+from forwarder_insure.storage.sniffing import ACCEPTED_TYPES, download_name, sanitise_filename
 
 __all__ = [
     "ACCEPTED_TYPES",
@@ -30,7 +31,9 @@ __all__ = [
     "PresignedUploadUnsupported",
     "StoredDocument",
     "TooLarge",
+    "UnreadableDocument",
     "UnsupportedType",
+    "download_name",
     "open_store",
     "sanitise_filename",
 ]

@@ -4,7 +4,8 @@ Claim evidence and certificates are files uploaded by people we do not trust. Wh
 backend, a stored document has a key we generated (never the uploader's file name), a size within
 the limit, a SHA-256 computed while the bytes streamed past, and a content type sniffed from the
 bytes themselves (never the one the client declared). The HTTP layer maps the errors defined here
-to statuses (413 for :class:`TooLarge`, 415 for :class:`UnsupportedType`).
+to statuses (413 for :class:`TooLarge`; 415 for :class:`UnsupportedType` and its
+:class:`UnreadableDocument`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ class UnsupportedType(DomainError):
 
     code = "unsupported_document_type"
     title = "Unsupported document type"
+
+
+class UnreadableDocument(UnsupportedType):
+    """The bytes announce an accepted type but do not parse as it (a valid header in front of
+    something else, an image carrying web page markup, an image with too many pixels); nothing
+    of it was kept. A 415 like :class:`UnsupportedType`, with a more precise code."""
+
+    code = "unreadable_document"
+    title = "Unreadable document"
 
 
 class PresignedUploadUnsupported(Conflict):
@@ -109,7 +119,8 @@ class DocumentStore(ABC):
 
         Raises :class:`TooLarge` as soon as more than ``max_bytes`` (default: the store's limit)
         arrive, ``Invalid`` (``empty_document``) for an empty file, and :class:`UnsupportedType`
-        unless the bytes are a whole PDF, PNG, JPEG, WebP or HEIC file.
+        unless the bytes are a whole PDF, PNG, JPEG, WebP or HEIC file, and
+        :class:`UnreadableDocument` unless that file parses as its type.
         """
 
     @abstractmethod

@@ -1,8 +1,8 @@
 """Documents kept as files under one directory: the embedded demo and single-host deployments.
 
-An upload is written to a hidden temporary file next to its final place and renamed into place
-only once it has passed every check, so a reader never sees half a document and a refused upload
-leaves nothing behind. Files are readable by the service account alone.
+An upload is written to a hidden temporary file next to its final place, parsed from there, and
+renamed into place only once it has passed every check, so a reader never sees half a document
+and a refused upload leaves nothing behind. Files are readable by the service account alone.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class LocalDocumentStore(DocumentStore):
             prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=target.parent
         )
         try:
-            with os.fdopen(descriptor, "wb") as temp:
+            with os.fdopen(descriptor, "w+b") as temp:
                 inspection = inspect_stream(stream, max_bytes=limit, sink=temp)
                 temp.flush()
                 os.fsync(temp.fileno())

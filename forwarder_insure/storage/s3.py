@@ -1,12 +1,13 @@
 """Documents kept in an S3 bucket (or an S3-compatible service), encrypted at rest.
 
 An upload through the API is spooled (in memory up to 1 MiB, then on local disk) while it is
-hashed and sniffed, and sent to the bucket only once it has passed, so a refused upload never
-reaches S3. Browsers can also upload straight to the bucket with a presigned POST: such uploads
-land under ``uploads/`` and become documents only through :meth:`S3DocumentStore.adopt_uploaded`,
-which checks them and copies them under ``documents/``. The presigned form stays valid for a
-while, so the copy matters: a second POST to the same form can only replace the upload, never a
-document that was already checked.
+hashed and sniffed, parsed from the spool, and sent to the bucket only once it has passed, so a
+refused upload never reaches S3. Browsers can also upload straight to the bucket with a presigned
+POST: such uploads land under ``uploads/`` and become documents only through
+:meth:`S3DocumentStore.adopt_uploaded`, which spools them back the same way, checks them and
+copies them under ``documents/``. The presigned form stays valid for a while, so the copy
+matters: a second POST to the same form can only replace the upload, never a document that was
+already checked.
 """
 
 from __future__ import annotations
@@ -31,10 +32,13 @@ from forwarder_insure.storage.base import (
     check_limit,
     new_document_key,
 )
-from forwarder_insure.storage.sniffing import ACCEPTED_TYPES, Inspection, inspect_stream
+from forwarder_insure.storage.sniffing import (
+    ACCEPTED_TYPES,
+    SPOOL_MEMORY_BYTES,
+    Inspection,
+    inspect_stream,
+)
 
-#: Uploads smaller than this are spooled in memory; larger ones go to a temporary file.
-SPOOL_MEMORY_BYTES = 1024 * 1024
 #: Where presigned POST uploads wait to be adopted; a bucket lifecycle rule may expire them.
 UPLOAD_AREA = "uploads"
 DEFAULT_UPLOAD_EXPIRES_IN = 15 * 60
@@ -224,8 +228,11 @@ class S3DocumentStore(DocumentStore):
 
     def _inspect_upload(self, upload_key: str, etag: str, max_bytes: int) -> Inspection:
         response = self._client.get_object(Bucket=self.bucket, Key=upload_key, IfMatch=etag)
-        with closing(response["Body"]) as body:
-            return inspect_stream(body, max_bytes=max_bytes)
+        with (
+            closing(response["Body"]) as body,
+            tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool,
+        ):
+            return inspect_stream(body, max_bytes=max_bytes, sink=spool)
 
     def _object_key(self, key: str) -> str:
         check_key(key)

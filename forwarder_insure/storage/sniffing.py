@@ -3,16 +3,21 @@
 Both backends push every upload through :func:`inspect_stream`, so the rules are the same whether
 a file arrives through the API or straight into S3. The content type comes from the ``filetype``
 signatures in the first bytes, checked against the full signature of the format and its end
-marker, so a renamed executable, a PDF header glued onto garbage or a truncated image is refused.
+marker, so a renamed executable or a truncated image is refused at once. An image must not carry
+web page markup (``<html``, ``<script``, ...) anywhere in its bytes, so it cannot be served as a
+page by anything that sniffs. Then the spooled copy is parsed as its type
+(:mod:`forwarder_insure.storage.parsing`), so a valid header in front of garbage is refused too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO
 
 import filetype
 
@@ -21,11 +26,14 @@ from forwarder_insure.storage.base import (
     CHUNK_SIZE,
     StoredDocument,
     TooLarge,
+    UnreadableDocument,
     UnsupportedType,
     check_limit,
 )
+from forwarder_insure.storage.parsing import check_parses
 
-#: The accepted content types and the extension a nameless upload of each type is given.
+#: The accepted content types and the extension a nameless upload (or any download) of each type
+#: is given.
 ACCEPTED_TYPES: Mapping[str, str] = {
     "application/pdf": "pdf",
     "image/png": "png",
@@ -33,6 +41,16 @@ ACCEPTED_TYPES: Mapping[str, str] = {
     "image/webp": "webp",
     "image/heic": "heic",
 }
+#: Extensions a download may keep because they name the same type as the canonical one.
+EXTENSION_ALIASES: Mapping[str, frozenset[str]] = {
+    "application/pdf": frozenset({"pdf"}),
+    "image/png": frozenset({"png"}),
+    "image/jpeg": frozenset({"jpg", "jpeg", "jpe", "jfif"}),
+    "image/webp": frozenset({"webp"}),
+    "image/heic": frozenset({"heic", "heif"}),
+}
+#: Uploads are spooled in memory up to this size while checked, then on local disk.
+SPOOL_MEMORY_BYTES = 1024 * 1024
 #: How much of the start ``filetype`` looks at; the type is decided once this much has arrived.
 SIGNATURE_WINDOW = 8192
 #: A PDF, PNG or JPEG must end its data within this many bytes of the end of the file.
@@ -46,6 +64,13 @@ _JPEG_START = b"\xff\xd8\xff"
 _JPEG_END = b"\xff\xd9"
 _WEBP_CHUNKS = (b"VP8 ", b"VP8L", b"VP8X")
 _MAX_KEPT_EXTENSION = 16
+_EXTENSION = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
+#: Markup a browser or a server-side include would act on. An image's compressed data is close to
+#: random bytes: an honest 20 MiB image matches one by chance a few times in 100,000.
+_MARKUP = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|script|iframe|\?php)[\s>/]", re.IGNORECASE
+)
+_MARKUP_OVERLAP = 24
 
 
 def _pdf_starts(head: bytes) -> bool:
@@ -109,10 +134,6 @@ _ENDS: Mapping[str, Callable[[bytes, bytes, int], bool]] = {
 }
 
 
-class _Sink(Protocol):
-    def write(self, data: bytes, /) -> object: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Inspection:
     """The facts established about an upload once all of it has streamed past."""
@@ -167,6 +188,7 @@ class ContentInspector:
         self._head = bytearray()
         self._tail = b""
         self._content_type: str | None = None
+        self._markup = False
 
     @property
     def remaining(self) -> int:
@@ -186,6 +208,8 @@ class ContentInspector:
             self._head += chunk[: SIGNATURE_WINDOW - len(self._head)]
             if len(self._head) == SIGNATURE_WINDOW:
                 self._content_type = sniff_content_type(bytes(self._head))
+        if not self._markup:
+            self._markup = _MARKUP.search(self._tail[-_MARKUP_OVERLAP:] + chunk) is not None
         if len(chunk) >= TAIL_WINDOW:
             self._tail = bytes(chunk[-TAIL_WINDOW:])
         else:
@@ -202,23 +226,41 @@ class ContentInspector:
                 f"the document starts like {content_type} but is not a complete file of that type",
                 detected=content_type,
             )
+        if self._markup and content_type.startswith("image/"):
+            raise UnreadableDocument(
+                f"the document is {content_type} but carries web page markup; "
+                "export the image again and upload that",
+                code="document_contains_markup",
+                detected=content_type,
+            )
         return Inspection(
             size=self.size, sha256=self._digest.hexdigest(), content_type=content_type
         )
 
 
-def inspect_stream(source: IO[bytes], *, max_bytes: int, sink: _Sink | None = None) -> Inspection:
+def inspect_stream(
+    source: IO[bytes], *, max_bytes: int, sink: IO[bytes] | None = None
+) -> Inspection:
     """Read ``source`` to its end in chunks, copying each to ``sink``, and judge what it was.
 
     Never asks ``source`` for more than :data:`CHUNK_SIZE` bytes at once, nor for more than one
-    byte past the limit, so an oversized upload is stopped with the least reading.
+    byte past the limit, so an oversized upload is stopped with the least reading. ``sink`` is an
+    empty file open for writing and reading (a temporary file, a spool): once the stream has
+    passed the signature checks, the copy in it is parsed as its type. Without a ``sink`` the
+    upload is spooled to a temporary one for that. Afterwards the position of ``sink`` is
+    unspecified.
     """
+    if sink is None:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
+            return inspect_stream(source, max_bytes=max_bytes, sink=spool)
     inspector = ContentInspector(max_bytes)
     while chunk := source.read(min(CHUNK_SIZE, inspector.remaining + 1)):
         inspector.feed(chunk)
-        if sink is not None:
-            sink.write(chunk)
-    return inspector.finish()
+        sink.write(chunk)
+    inspection = inspector.finish()
+    sink.flush()
+    check_parses(sink, inspection.content_type)
+    return inspection
 
 
 def sanitise_filename(declared_name: str | None, content_type: str) -> str:
@@ -243,3 +285,22 @@ def sanitise_filename(declared_name: str | None, content_type: str) -> str:
     if not name:
         return f"{FALLBACK_STEM}.{ACCEPTED_TYPES.get(content_type, 'bin')}"
     return name
+
+
+def download_name(filename: str | None, content_type: str) -> str:
+    """The name a stored document is served under: its label, with the extension of the type
+    sniffed from its bytes.
+
+    The one rule for every download (claim documents, carrier letters, console previews): a PDF
+    labelled ``invoice.html`` is served as ``invoice.pdf`` and a JPEG labelled ``a.exe`` as
+    ``a.jpg``, so no name can make a browser or a desktop open the file as something else. An
+    extension that already names the type (``photo.JPEG``) is kept; a label without one gets it.
+    """
+    label = sanitise_filename(filename, content_type)
+    extension = ACCEPTED_TYPES.get(content_type, "bin")
+    stem, dot, current = label.rpartition(".")
+    if dot and stem and _EXTENSION.fullmatch(current) and len(current) <= _MAX_KEPT_EXTENSION:
+        if current.lower() in EXTENSION_ALIASES.get(content_type, ()):
+            return label
+        label = stem
+    return f"{label[: MAX_FILENAME_LENGTH - len(extension) - 1].rstrip()}.{extension}"

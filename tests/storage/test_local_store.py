@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pypdf import PdfWriter
 from reportlab.pdfgen import canvas
 
 from forwarder_insure.domain.errors import Conflict, DomainError, Invalid, NotFound
@@ -23,11 +24,15 @@ from forwarder_insure.storage import (
     LocalDocumentStore,
     PresignedUploadUnsupported,
     TooLarge,
+    UnreadableDocument,
     UnsupportedType,
+    download_name,
     open_store,
     sanitise_filename,
 )
+from forwarder_insure.storage.parsing import MAX_DOCUMENT_PIXELS
 from forwarder_insure.storage.sniffing import inspect_stream
+from tests.fixtures import files
 
 MIB = 1024 * 1024
 DOCUMENT_KEY = re.compile(r"documents/\d{4}/\d{2}/[0-9a-f]{32}")
@@ -53,7 +58,8 @@ TINY_WEBP = bytes.fromhex(
     "524946461e000000574542505650384c110000002f0000000007508f22d7a3ff8188e87f0000"
 )
 HEIC_FTYP = struct.pack(">I", 24) + b"ftypheic" + bytes(4) + b"mif1heic"
-TINY_HEIC = HEIC_FTYP + struct.pack(">I", 16) + b"mdat" + bytes(8)
+#: A real 8x6 HEIC photo (pillow-heif); an ftyp box and an empty mdat box no longer pass.
+TINY_HEIC = files.image("HEIF")
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -71,6 +77,12 @@ def png_bytes(comment_size: int = 0) -> bytes:
         + _png_chunk(b"IDAT", zlib.compress(b"\x00\xc8\x1e\x1e"))
         + _png_chunk(b"IEND", b"")
     )
+
+
+def png_bytes_with_text(text: bytes) -> bytes:
+    """A valid 1x1 PNG whose text chunk says ``text``."""
+    plain = png_bytes()
+    return plain[:33] + _png_chunk(b"tEXt", b"Comment\x00" + text) + plain[33:]
 
 
 def pdf_bytes() -> bytes:
@@ -101,6 +113,31 @@ INCOMPLETE_FILES = {
     "webp cut short": TINY_WEBP[:-4],
     "webp with bytes appended": TINY_WEBP + b"\x00" * 8,
     "heic ftyp box then garbage": HEIC_FTYP + b"\xff\xfe\xfd\xfc" * 100,
+}
+#: Files whose signature and end marker are right but which are not what they claim to be, with
+#: the code each is refused with.
+UNREADABLE_FILES = {
+    "heic ftyp box then an elf executable": (files.heic_ftyp_then_elf(), "unreadable_document"),
+    "heic whose image data is an elf executable": (
+        files.heic_carrying_elf(),
+        "unreadable_document",
+    ),
+    "jpeg markers around text": (
+        files.jpeg_markers_around(b"not an image " * 40),
+        "unreadable_document",
+    ),
+    "jpeg markers around html": (files.jpeg_markers_around(), "document_contains_markup"),
+    "real jpeg with html in a comment": (
+        files.jpeg_with_html_comment(),
+        "document_contains_markup",
+    ),
+    "png signature then garbage": (files.png_signature_then_garbage(), "unreadable_document"),
+    "png with html in a text chunk": (
+        png_bytes_with_text(b"<script src=//evil.example/x.js></script>"),
+        "document_contains_markup",
+    ),
+    "pdf header then garbage": (files.pdf_header_then_garbage(), "unreadable_document"),
+    "png decompression bomb": (files.png_bomb(), "image_too_many_pixels"),
 }
 
 
@@ -185,6 +222,59 @@ def test_executable_renamed_pdf_is_refused_as_unsupported_and_nothing_is_kept(
 def test_file_that_only_starts_like_an_accepted_type_is_refused(store, root, case):
     with pytest.raises(UnsupportedType):
         store.put(io.BytesIO(INCOMPLETE_FILES[case]), declared_name="scan.pdf")
+
+    assert stored_files(root) == []
+
+
+@pytest.mark.parametrize("case", UNREADABLE_FILES)
+def test_file_that_does_not_parse_as_its_type_is_refused_and_nothing_is_kept(store, root, case):
+    data, code = UNREADABLE_FILES[case]
+
+    with pytest.raises(UnreadableDocument) as refused:
+        store.put(io.BytesIO(data), declared_name="scan.pdf")
+
+    assert refused.value.code == code
+    assert isinstance(refused.value, UnsupportedType)  # a 415, like any other wrong type
+    assert stored_files(root) == []
+
+
+@pytest.mark.parametrize("format", ["PNG", "JPEG", "WEBP", "HEIF"])
+def test_a_photo_at_the_pixel_limit_is_parsed_and_kept(store, format):
+    # 8000 x 6000: a 48-megapixel phone photo, just under MAX_DOCUMENT_PIXELS.
+    side = (8000, 6000) if format == "JPEG" else (800, 600)
+    assert side[0] * side[1] <= MAX_DOCUMENT_PIXELS
+    data = files.image(format, side)
+
+    document = store.put(io.BytesIO(data), declared_name="photo")
+
+    assert document.size == len(data)
+
+
+def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(store, root):
+    # Just over the limit, below the twice-the-limit at which Pillow itself refuses to open it.
+    data = files.png_bomb(MAX_DOCUMENT_PIXELS // 5000 + 1, 5000)
+
+    with pytest.raises(UnreadableDocument) as refused:
+        store.put(io.BytesIO(data), declared_name="wide.png")
+
+    assert refused.value.code == "image_too_many_pixels"
+    assert stored_files(root) == []
+
+
+def test_a_pdf_of_several_pages_is_accepted(store):
+    data = files.pdf(pages=3)
+
+    assert store.put(io.BytesIO(data), declared_name="pack.pdf").content_type == "application/pdf"
+
+
+def test_a_password_protected_pdf_is_refused_as_unreadable(store, root):
+    writer = PdfWriter(clone_from=io.BytesIO(files.pdf()))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    locked = io.BytesIO()
+    writer.write(locked)
+
+    with pytest.raises(UnreadableDocument):
+        store.put(io.BytesIO(locked.getvalue()), declared_name="locked.pdf")
 
     assert stored_files(root) == []
 
@@ -423,7 +513,50 @@ def test_any_bytes_are_either_accepted_or_refused_with_a_domain_error(prefix, re
     except DomainError as refusal:
         verdict = refusal.code
 
-    assert verdict in {*ACCEPTED_TYPES, "unsupported_document_type", "empty_document"}
+    assert verdict in {
+        *ACCEPTED_TYPES,
+        "unsupported_document_type",
+        "unreadable_document",
+        "document_contains_markup",
+        "empty_document",
+    }
+
+
+@pytest.mark.parametrize(
+    ("label", "content_type", "served"),
+    [
+        ("invoice.html", "application/pdf", "invoice.pdf"),
+        ("a.exe", "image/jpeg", "a.jpg"),
+        ("photo.JPEG", "image/jpeg", "photo.JPEG"),
+        ("IMG_0001.heif", "image/heic", "IMG_0001.heif"),
+        ("scan", "image/png", "scan.png"),
+        ("scan.2026", "image/png", "scan.2026.png"),
+        ("scan.tar.gz", "image/webp", "scan.tar.webp"),
+        ("发票.htm", "application/pdf", "发票.pdf"),
+        ("../../x.svg", "image/png", "x.png"),
+        (None, "image/heic", "document.heic"),
+        ("a" * 130 + ".html", "application/pdf", "a" * 115 + ".pdf"),
+    ],
+)
+def test_download_name_keeps_the_label_with_the_extension_of_the_sniffed_type(
+    label, content_type, served
+):
+    assert download_name(label, content_type) == served
+
+
+@given(st.one_of(st.none(), st.text(max_size=300)), st.sampled_from(sorted(ACCEPTED_TYPES)))
+def test_download_name_always_ends_in_an_extension_of_its_type(label, content_type):
+    name = download_name(label, content_type)
+
+    assert 0 < len(name) <= 120
+    assert "/" not in name
+    assert name.rpartition(".")[2].lower() in {
+        ACCEPTED_TYPES[content_type],
+        "jpeg",
+        "jpe",
+        "jfif",
+        "heif",
+    }
 
 
 def test_file_url_opens_a_local_store_in_that_directory(tmp_path):

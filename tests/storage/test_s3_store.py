@@ -16,12 +16,13 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 
 import boto3
 import pytest
 
 from forwarder_insure.domain.errors import Conflict, Invalid, NotFound
-from forwarder_insure.storage import TooLarge, UnsupportedType, open_store
+from forwarder_insure.storage import TooLarge, UnreadableDocument, UnsupportedType, open_store
 from forwarder_insure.storage.s3 import S3DocumentStore
 from tests.fixtures.s3 import BUCKET
 from tests.storage.test_local_store import (
@@ -31,6 +32,7 @@ from tests.storage.test_local_store import (
     MIB,
     SAMPLES,
     TINY_JPEG,
+    UNREADABLE_FILES,
     ChunkOnlyStream,
     pdf_bytes,
     png_bytes,
@@ -311,6 +313,42 @@ def test_disguised_executable_uploaded_directly_is_deleted_on_adoption(store, s3
         store.adopt_uploaded(form["key"], max_bytes=MIB, declared_name="invoice.pdf")
 
     assert object_keys(s3, store) == []
+
+
+@pytest.mark.parametrize("case", UNREADABLE_FILES)
+def test_file_that_does_not_parse_never_reaches_the_bucket(store, s3, case):
+    data, code = UNREADABLE_FILES[case]
+
+    with pytest.raises(UnreadableDocument) as refused:
+        store.put(io.BytesIO(data), declared_name="scan.pdf")
+
+    assert refused.value.code == code
+    assert object_keys(s3, store) == []
+
+
+@pytest.mark.parametrize("case", UNREADABLE_FILES)
+def test_direct_upload_that_does_not_parse_is_deleted_on_adoption(store, s3, case):
+    data, code = UNREADABLE_FILES[case]
+    form = store.presigned_post(max_bytes=MIB, content_type_hint="image/jpeg")
+    assert post_form(form["url"], form["fields"], data) == 204
+
+    with pytest.raises(UnreadableDocument) as refused:
+        store.adopt_uploaded(form["key"], max_bytes=MIB, declared_name="photo.jpg")
+
+    assert refused.value.code == code
+    assert object_keys(s3, store) == []
+
+
+def test_large_direct_upload_is_parsed_from_a_spool_read_in_chunks(store, s3):
+    data = png_bytes(comment_size=3 * MIB)  # past the in-memory spool: parsed from disk
+    form = store.presigned_post(max_bytes=4 * MIB, content_type_hint="image/png")
+    assert post_form(form["url"], form["fields"], data) == 204
+
+    document = store.adopt_uploaded(form["key"], max_bytes=4 * MIB, declared_name="big.png")
+
+    assert document.sha256 == hashlib.sha256(data).hexdigest()
+    with closing(store.open(document.key)) as stored:
+        assert stored.read() == data
 
 
 def test_empty_direct_upload_is_deleted_on_adoption(store, s3):
