@@ -52,7 +52,6 @@ from forwarder_insure.services.credentials import (
     LOCKOUT_AFTER,
     LOCKOUT_FOR,
     authenticate_staff,
-    note_failed_login,
 )
 
 blp = Blueprint(
@@ -341,7 +340,7 @@ def login() -> Any:
     if request.method == "POST":
         email = request.form.get("email", "")[:254]
         password = request.form.get("password", "")[:1024]
-        user = authenticate_staff(db_session(), email, password, request_now())
+        user = authenticate_staff(runtime().database, email, password, request_now())
         if user is not None and Role(user.role) in STAFF_ROLES:
             target = _safe_next(request.form.get("next"))
             session.clear()  # a fresh session (and CSRF token) for the logged-in user
@@ -349,9 +348,6 @@ def login() -> Any:
             session["role"] = user.role
             csrf_token()
             return redirect(target, code=303)
-        db_session().rollback()  # end the request's read before the count is written apart
-        with runtime().database.unit_of_work() as session_of_failure:
-            note_failed_login(session_of_failure, email, request_now())
         error = (
             "The e-mail address or password is wrong, or the account is disabled, or locked "
             f"for {LOCKOUT_FOR.seconds // 60} minutes after {LOCKOUT_AFTER} failed attempts."

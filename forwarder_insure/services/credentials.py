@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from forwarder_insure.db.base import UTCDateTime
 from forwarder_insure.db.models import ApiKey, StaffUser
+from forwarder_insure.db.session import Database
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role
 from forwarder_insure.domain.clock import Clock
 from forwarder_insure.domain.errors import Conflict, Invalid
@@ -185,47 +187,85 @@ def create_staff_user(
     return user
 
 
-#: Failed console logins in a row that lock the login, and for how long. A lock slows a
+#: Console login attempts that lock the login, and for how long. A lock slows a
 #: password-guessing run to a handful of tries per quarter hour per account.
 LOCKOUT_AFTER = 5
 LOCKOUT_FOR = timedelta(minutes=15)
 
 
-def authenticate_staff(
-    session: Session, email: str, password: str, now: datetime
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A reserved attempt: one password check against this account's hash may be made."""
+
+    user_id: str
+    password_hash: str
+
+
+def reserve_login_attempt(session: Session, email: str, now: datetime) -> LoginAttempt | None:
+    """Count one login attempt against the account of ``email`` *before* its password is
+    checked, or refuse (None) an unknown, disabled or locked account.
+
+    One conditional ``UPDATE … RETURNING``: PostgreSQL re-reads the row a concurrent attempt
+    just changed before deciding, and SQLite runs one writer at a time, so however many
+    attempts race, at most :data:`LOCKOUT_AFTER` are granted per lock window. The attempt that
+    reaches the limit sets ``locked_until``; an expired lock starts the count again. Commit the
+    session at once, before the (slow) password check, so the row lock is held only for this
+    statement.
+    """
+    restarting = StaffUser.locked_until.is_not(None)  # only expired locks get this far
+    attempts = case((restarting, 1), else_=StaffUser.failed_logins + 1)
+    lock_ends = literal(now + LOCKOUT_FOR, UTCDateTime())
+    row = session.execute(
+        update(StaffUser)
+        .where(
+            StaffUser.email == email.strip().lower(),
+            StaffUser.disabled_at.is_(None),
+            or_(StaffUser.locked_until.is_(None), StaffUser.locked_until <= now),
+        )
+        .values(
+            failed_logins=attempts,
+            locked_until=case((attempts >= LOCKOUT_AFTER, lock_ends), else_=None),
+        )
+        .returning(StaffUser.id, StaffUser.password_hash)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return None if row is None else LoginAttempt(user_id=row.id, password_hash=row.password_hash)
+
+
+def check_login_attempt(
+    session: Session, attempt: LoginAttempt | None, password: str
 ) -> StaffUser | None:
-    """The active, unlocked staff user with these credentials, or None (a success clears the
-    count of failures)."""
-    user = session.execute(
-        select(StaffUser).where(StaffUser.email == email.strip().lower())
-    ).scalar_one_or_none()
-    locked = user is not None and user.locked_until is not None and user.locked_until > now
-    if user is None or user.disabled_at is not None or locked:
-        # Spend the same time as a real check so a timing probe cannot list accounts.
+    """The staff user if ``password`` is right for the reserved ``attempt``, with the count of
+    attempts cleared (flushed in ``session``); None otherwise. Without an attempt the same time
+    is spent on a dummy hash, so a timing probe cannot tell unknown, locked or wrong apart."""
+    if attempt is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password):
+    if not check_password_hash(attempt.password_hash, password):
+        return None
+    user = session.get(StaffUser, attempt.user_id, populate_existing=True)
+    if user is None or user.disabled_at is not None:
         return None
     user.failed_logins = 0
     user.locked_until = None
+    session.flush()
     return user
 
 
-def note_failed_login(session: Session, email: str, now: datetime) -> None:
-    """Count a failed login against the account of that address, if there is one; the
-    :data:`LOCKOUT_AFTER`-th in a row locks it for :data:`LOCKOUT_FOR`. Run in its own
-    transaction: the refused request itself keeps nothing."""
-    normalised = email.strip().lower()
-    session.execute(
-        update(StaffUser)
-        .where(StaffUser.email == normalised)
-        .values(failed_logins=StaffUser.failed_logins + 1)
-    )
-    session.execute(
-        update(StaffUser)
-        .where(StaffUser.email == normalised, StaffUser.failed_logins >= LOCKOUT_AFTER)
-        .values(failed_logins=0, locked_until=now + LOCKOUT_FOR)
-    )
+def authenticate_staff(
+    database: Database, email: str, password: str, now: datetime
+) -> StaffUser | None:
+    """A console login: the active, unlocked staff user with these credentials, or None.
+
+    The attempt is reserved and counted in its own short transaction (committed even when the
+    password then proves wrong), the password is checked outside any lock, and a success clears
+    the count in another. So at most :data:`LOCKOUT_AFTER` passwords are ever checked per
+    account per :data:`LOCKOUT_FOR`, whatever runs at once.
+    """
+    with database.unit_of_work() as session:
+        attempt = reserve_login_attempt(session, email, now)
+    with database.unit_of_work() as session:
+        return check_login_attempt(session, attempt, password)
 
 
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))

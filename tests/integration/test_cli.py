@@ -42,13 +42,14 @@ def test_create_staff_user_stores_a_salted_hash(app):
         input="correct horse battery\n",
     )
     assert result.exit_code == 0, result.output
-    with app.extensions["forwarder_insure"].database.unit_of_work() as session:
+    database = app.extensions["forwarder_insure"].database
+    with database.unit_of_work() as session:
         user = session.execute(select(StaffUser)).scalar_one()
         assert user.email == "ops@example.com"
         assert "correct horse" not in user.password_hash
-        now = app.extensions["forwarder_insure"].clock.now()
-        assert authenticate_staff(session, "OPS@example.com", "correct horse battery", now)
-        assert authenticate_staff(session, "ops@example.com", "wrong password!!", now) is None
+    now = app.extensions["forwarder_insure"].clock.now()
+    assert authenticate_staff(database, "OPS@example.com", "correct horse battery", now)
+    assert authenticate_staff(database, "ops@example.com", "wrong password!!", now) is None
 
 
 def test_staff_user_needs_a_real_password_and_a_staff_role(app):
