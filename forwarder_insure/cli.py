@@ -116,6 +116,21 @@ def create_staff_user(email: str, role: str, password_stdin: bool) -> None:
     click.echo(f"created {user.role} {user.email}", err=True)
 
 
+@click.command("set-staff-password")
+@with_appcontext
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_staff_password(email: str, password_stdin: bool) -> None:
+    """Give a console login a new password; every console session of that user ends."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _unit_of_work() as session:
+        user = credentials.set_staff_password(session, email, password, _runtime().clock.now())
+    click.echo(f"new password for {user.email}; its console sessions have ended", err=True)
+
+
 @click.command("demo")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -293,6 +308,7 @@ def register_cli(app: Flask) -> None:
         create_api_key,
         revoke_api_key,
         create_staff_user,
+        set_staff_password,
         demo_command,
         run_job_command,
         sweep_command,

@@ -22,8 +22,9 @@ from forwarder_insure.db.models import ApiKey, StaffUser
 from forwarder_insure.db.session import Database
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role
 from forwarder_insure.domain.clock import Clock
-from forwarder_insure.domain.errors import Conflict, Invalid
+from forwarder_insure.domain.errors import Conflict, Invalid, NotFound
 from forwarder_insure.domain.ids import new_id
+from forwarder_insure.services import staff_sessions
 from forwarder_insure.services.sellers import ensure_seller
 
 KEY_SCHEME = "fik"
@@ -169,10 +170,7 @@ def create_staff_user(
     normalised = email.strip().lower()
     if "@" not in normalised or len(normalised) > 254:
         raise Invalid(f"{email!r} is not an e-mail address", code="invalid_email")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
-        )
+    _require_strong(password)
     if session.execute(select(StaffUser.id).where(StaffUser.email == normalised)).first():
         raise Conflict(f"a staff user {normalised} already exists", code="staff_user_exists")
     user = StaffUser(
@@ -184,6 +182,52 @@ def create_staff_user(
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def _require_strong(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
+        )
+
+
+def _staff_user(session: Session, email: str) -> StaffUser:
+    user = session.execute(
+        select(StaffUser).where(StaffUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no staff user {email.strip().lower()}", code="staff_user_not_found")
+    return user
+
+
+def change_staff_password(session: Session, user: StaffUser, password: str, now: datetime) -> int:
+    """Give ``user`` a new password and log out every one of its console sessions (a stolen
+    cookie is why people change passwords); returns how many sessions were ended. A new
+    password also clears the count of login attempts."""
+    _require_strong(password)
+    user.password_hash = generate_password_hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    return staff_sessions.end_sessions_of(session, user.id, now)
+
+
+def set_staff_password(session: Session, email: str, password: str, now: datetime) -> StaffUser:
+    """An administrator's password reset (``set-staff-password``): as
+    :func:`change_staff_password`, for the user with that address."""
+    user = _staff_user(session, email)
+    change_staff_password(session, user, password, now)
+    return user
+
+
+def disable_staff_user(session: Session, email: str, now: datetime) -> StaffUser:
+    """Stop a staff user logging in, and end its console sessions at once."""
+    user = _staff_user(session, email)
+    if user.disabled_at is None:
+        user.disabled_at = now
+    session.flush()
+    staff_sessions.end_sessions_of(session, user.id, now)
     return user
 
 
