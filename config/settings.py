@@ -50,7 +50,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     #: How long a web worker trusts its cached copy of the underwriter registry.
     underwriter_cache_seconds: float = 30.0
-    #: How long a web worker remembers a valid API key; a revoked key may work this long.
+    #: How long a web worker remembers a valid API key for requests that change nothing (reads,
+    #: quotes); a revoked key may read this long, and never write.
     api_key_cache_seconds: float = 30.0
     #: Crontab overrides for scheduled jobs, from ``FI_SCHEDULE_<JOB_ID>`` (``tracking-sweep`` →
     #: ``FI_SCHEDULE_TRACKING_SWEEP="0 2 * * *"``); times are UTC.

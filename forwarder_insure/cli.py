@@ -95,6 +95,7 @@ def revoke_api_key(prefix: str) -> None:
     with _unit_of_work() as session:
         if not credentials.revoke_api_key(session, prefix, _runtime().clock.now()):
             raise click.ClickException(f"no live key with prefix {prefix}")
+    _runtime().api_keys.forget()  # this process's cache; writes check the database anyway
     click.echo(f"revoked {prefix}", err=True)
 
 

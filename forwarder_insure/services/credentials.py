@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -118,39 +120,52 @@ def authenticate_key(session: Session, presented: str) -> KeyHolder | None:
 
 
 class KeyCache:
-    """Keys that were valid moments ago, so the hottest requests skip the database.
+    """Keys that were valid moments ago, so requests that change nothing skip the database.
 
-    Only valid keys are remembered, for ``max_age`` seconds of ``clock`` time: a revoked key keeps
-    working in a process at most that long (FI_API_KEY_CACHE_SECONDS; 0 turns the cache off).
+    A :class:`cachetools.TTLCache` of valid keys by hash, timed by the app clock. Only a request
+    that changes nothing (``read_only``) may answer from it, so a revoked key may still read
+    and quote in a process for at most ``max_age`` seconds (FI_API_KEY_CACHE_SECONDS; 0 turns
+    the cache off) but never writes again: every other request checks the database, and a key
+    it finds revoked is dropped from the cache too.
     """
 
     MAX_ENTRIES = 10_000
 
     def __init__(self, max_age: float, clock: Clock):
-        self._max_age = timedelta(seconds=max_age)
-        self._clock = clock
-        self._entries: dict[str, tuple[datetime, KeyHolder]] = {}
+        self._entries: TTLCache[str, KeyHolder] | None = None
+        if max_age > 0:
+            self._entries = TTLCache(
+                maxsize=self.MAX_ENTRIES, ttl=max_age, timer=lambda: clock.now().timestamp()
+            )
+        self._lock = threading.Lock()
 
-    def authenticate(self, presented: str, load: Callable[[], Session]) -> KeyHolder | None:
-        """The holder of ``presented`` from the cache, else from the database via ``load()``."""
-        if not self._max_age:
+    def authenticate(
+        self, presented: str, load: Callable[[], Session], *, read_only: bool
+    ) -> KeyHolder | None:
+        """The holder of ``presented``: from the cache if ``read_only`` and it is there, else
+        from the database via ``load()`` (which refreshes or drops the cached entry)."""
+        entries = self._entries
+        if entries is None:
             return authenticate_key(load(), presented)
         digest = hash_secret(presented or "")
-        now = self._clock.now()
-        cached = self._entries.get(digest)
-        if cached is not None and now - cached[0] < self._max_age:
-            return cached[1]
+        if read_only:
+            with self._lock:
+                holder = entries.get(digest)
+            if holder is not None:
+                return holder
         holder = authenticate_key(load(), presented)
-        if holder is None:
-            self._entries.pop(digest, None)
-            return None
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[digest] = (now, holder)
+        with self._lock:
+            if holder is None:
+                entries.pop(digest, None)
+            else:
+                entries[digest] = holder
         return holder
 
     def forget(self) -> None:
-        self._entries.clear()
+        """Drop every cached key (after a revocation in this process)."""
+        if self._entries is not None:
+            with self._lock:
+                self._entries.clear()
 
 
 def revoke_api_key(session: Session, prefix: str, now: datetime) -> bool:

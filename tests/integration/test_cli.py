@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from forwarder_insure.db.models import ApiKey, StaffUser
 from forwarder_insure.domain.access import Role
-from forwarder_insure.services.credentials import authenticate_staff
+from forwarder_insure.services.credentials import authenticate_staff, key_prefix
 from forwarder_insure.services.demo import DEMO_SELLER_ID, load_demo
 from tests.console.conftest import PASSWORD, add_staff, log_in
+from tests.fixtures.app import build_app, issue_key
 
 
 def run(app, *args, input=None):
@@ -132,3 +133,14 @@ def test_set_staff_password_refuses_an_unknown_user_and_a_weak_password(app):
     weak = run(app, "set-staff-password", "a@example.com", "--password-stdin", input="short\n")
     assert weak.exit_code == 1
     assert "12 characters" in weak.output
+
+
+def test_revoke_api_key_clears_this_processes_key_cache(settings, clock, database):
+    app = build_app(settings.with_overrides(api_key_cache_seconds=30.0), clock, database)
+    key = issue_key(app, Role.WAREHOUSE)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # cached
+    result = run(app, "revoke-api-key", key_prefix(key))
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/v1/me", headers=headers).status_code == 401  # at once, not in 30 s
