@@ -45,7 +45,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.problems import field_errors, status_of
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.db.models import StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import DomainError
@@ -143,7 +142,6 @@ def _staff_caller() -> Caller | None:
         session.clear()
         return None
     g.staff_email = user.email
-    g.staff_user_id = user.id
     return Caller(role=Role(user.role), actor=f"staff:{user.email}")
 
 
@@ -155,7 +153,10 @@ def _session_limits() -> SessionLimits:
 
 
 def _begin_session(user_id: str) -> None:
-    """A fresh server-side session in a fresh cookie (and CSRF token) for ``user_id``."""
+    """A fresh server-side session in a fresh cookie (and CSRF token) for ``user_id``; the
+    session the cookie held before, if any, ends."""
+    if previous := session.get(SESSION_KEY):
+        end_session(db_session(), previous, request_now())
     token = start_session(db_session(), user_id, request_now())
     session.clear()
     session[SESSION_KEY] = token
@@ -407,8 +408,7 @@ def password() -> Any:
                 "The current password is wrong, or the login is locked after "
                 f"{LOCKOUT_AFTER} failed attempts.",
             )
-        user = db_session().get(StaffUser, user.id)
-        change_staff_password(db_session(), user, new, now)
+        change_staff_password(db_session(), user.id, new, now)
         _begin_session(user.id)
         return "Password changed: every session of yours has ended; this browser has a new one."
 

@@ -216,11 +216,14 @@ def _staff_user(session: Session, email: str) -> StaffUser:
     return user
 
 
-def change_staff_password(session: Session, user: StaffUser, password: str, now: datetime) -> int:
-    """Give ``user`` a new password and log out every one of its console sessions (a stolen
-    cookie is why people change passwords); returns how many sessions were ended. A new
+def change_staff_password(session: Session, user_id: str, password: str, now: datetime) -> int:
+    """Give the staff user a new password and log out every one of its console sessions (a
+    stolen cookie is why people change passwords); returns how many sessions were ended. A new
     password also clears the count of login attempts."""
     _require_strong(password)
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(f"no staff user {user_id}", code="staff_user_not_found")
     user.password_hash = generate_password_hash(password)
     user.failed_logins = 0
     user.locked_until = None
@@ -232,7 +235,7 @@ def set_staff_password(session: Session, email: str, password: str, now: datetim
     """An administrator's password reset (``set-staff-password``): as
     :func:`change_staff_password`, for the user with that address."""
     user = _staff_user(session, email)
-    change_staff_password(session, user, password, now)
+    change_staff_password(session, user.id, password, now)
     return user
 
 

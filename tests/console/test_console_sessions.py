@@ -209,3 +209,13 @@ def test_disabling_a_user_ends_its_sessions(app, clock):
     assert live_sessions(app) == 0
     assert not opens_console(replay(app, copied))
     assert log_in(app.test_client(), EMAIL, PASSWORD).status_code == 401
+
+
+def test_logging_in_again_ends_the_session_the_cookie_held(app):
+    add_staff(app, EMAIL, Role.HANDLER)
+    client = logged_in(app)
+    copied = client.get_cookie("session").value
+    assert log_in(client, EMAIL).status_code == 303
+    assert opens_console(client)
+    assert not opens_console(replay(app, copied))
+    assert live_sessions(app) == 1
