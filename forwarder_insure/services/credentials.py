@@ -150,9 +150,10 @@ class KeyCache:
         digest = hash_secret(presented or "")
         if read_only:
             with self._lock:
-                holder = entries.get(digest)
-            if holder is not None:
-                return holder
+                try:
+                    return entries[digest]  # one timer call, unlike ``get``
+                except KeyError:
+                    pass
         holder = authenticate_key(load(), presented)
         with self._lock:
             if holder is None:
