@@ -217,10 +217,10 @@ def _staff_user(session: Session, email: str) -> StaffUser:
     return user
 
 
-def change_staff_password(session: Session, user_id: str, password: str, now: datetime) -> int:
+def change_staff_password(session: Session, user_id: str, password: str, now: datetime) -> None:
     """Give the staff user a new password and log out every one of its console sessions (a
-    stolen cookie is why people change passwords); returns how many sessions were ended. A new
-    password also clears the count of login attempts."""
+    stolen cookie is why people change passwords). A new password also clears the count of
+    login attempts."""
     _require_strong(password)
     user = session.get(StaffUser, user_id)
     if user is None:
@@ -229,7 +229,7 @@ def change_staff_password(session: Session, user_id: str, password: str, now: da
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
-    return staff_sessions.end_sessions_of(session, user.id, now)
+    staff_sessions.end_sessions_of(session, user.id, now)
 
 
 def set_staff_password(session: Session, email: str, password: str, now: datetime) -> StaffUser:

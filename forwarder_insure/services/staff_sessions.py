@@ -80,12 +80,11 @@ def end_session(session: Session, token: str, now: datetime) -> None:
     )
 
 
-def end_sessions_of(session: Session, user_id: str, now: datetime) -> int:
-    """Log every session of a user out (password change, disabled user); how many were live."""
-    result = session.execute(
+def end_sessions_of(session: Session, user_id: str, now: datetime) -> None:
+    """Log every session of a user out (password change, disabled user)."""
+    session.execute(
         update(StaffSession)
         .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
         .values(ended_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
