@@ -49,8 +49,20 @@ IDEMPOTENCY_HEADER_DOC = {
 }
 
 
+#: Methods that change nothing, and the one POST that writes nothing either (quotes are signed
+#: tokens, never rows): only these may trust a key cached moments ago (see ``KeyCache``).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITES_NOTHING = frozenset({"quotes.Quotes"})
+
+
+def _changes_nothing() -> bool:
+    return request.method in READ_ONLY_METHODS or request.endpoint in WRITES_NOTHING
+
+
 def authenticate(roles: frozenset[Role]) -> None:
-    """Resolve the bearer key of this request and check its role, or abort 401/403."""
+    """Resolve the bearer key of this request and check its role, or abort 401/403. A request
+    that changes something always checks the key in the database, so a revocation stops it at
+    once; the rest may use the per-process key cache."""
     match = BEARER.match(request.headers.get("Authorization", ""))
     if match is None:
         abort(
@@ -59,7 +71,9 @@ def authenticate(roles: frozenset[Role]) -> None:
             code="missing_api_key",
             headers=WWW_AUTHENTICATE,
         )
-    holder = runtime().api_keys.authenticate(match.group(1), db_session)
+    holder = runtime().api_keys.authenticate(
+        match.group(1), db_session, read_only=_changes_nothing()
+    )
     if holder is None:
         abort(
             401,

@@ -51,11 +51,16 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     #: How long a web worker trusts its cached copy of the underwriter registry.
     underwriter_cache_seconds: float = 30.0
-    #: How long a web worker remembers a valid API key; a revoked key may work this long.
+    #: How long a web worker remembers a valid API key for requests that change nothing (reads,
+    #: quotes); a revoked key may read this long, and never write.
     api_key_cache_seconds: float = 30.0
     #: Crontab overrides for scheduled jobs, from ``FI_SCHEDULE_<JOB_ID>`` (``tracking-sweep`` →
     #: ``FI_SCHEDULE_TRACKING_SWEEP="0 2 * * *"``); times are UTC.
     job_schedules: tuple[tuple[str, str], ...] = ()
+    #: How long a console login lasts at most, however busy (``FI_CONSOLE_SESSION_LIFETIME_HOURS``).
+    console_session_lifetime: timedelta = timedelta(hours=12)
+    #: How long a console login survives without a request (``FI_CONSOLE_SESSION_IDLE_MINUTES``).
+    console_session_idle: timedelta = timedelta(minutes=30)
     #: How long a stored Idempotency-Key answer is replayed (the draft asks for 24 h or more).
     idempotency_ttl: timedelta = timedelta(hours=24)
     #: Largest JSON request body; documents have their own, larger limit.
@@ -194,6 +199,14 @@ CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
 #: Optional tuning variables and how each is parsed.
 _OPTIONAL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FI_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl", lambda v: timedelta(hours=float(v))),
+    "FI_CONSOLE_SESSION_LIFETIME_HOURS": (
+        "console_session_lifetime",
+        lambda v: timedelta(hours=float(v)),
+    ),
+    "FI_CONSOLE_SESSION_IDLE_MINUTES": (
+        "console_session_idle",
+        lambda v: timedelta(minutes=float(v)),
+    ),
     "FI_MAX_JSON_BYTES": ("max_json_bytes", int),
     "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
     "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),

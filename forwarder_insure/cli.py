@@ -95,6 +95,7 @@ def revoke_api_key(prefix: str) -> None:
     with _unit_of_work() as session:
         if not credentials.revoke_api_key(session, prefix, _runtime().clock.now()):
             raise click.ClickException(f"no live key with prefix {prefix}")
+    _runtime().api_keys.forget()  # this process's cache; writes check the database anyway
     click.echo(f"revoked {prefix}", err=True)
 
 
@@ -114,6 +115,21 @@ def create_staff_user(email: str, role: str, password_stdin: bool) -> None:
             session, email, Role(role), password, _runtime().clock.now()
         )
     click.echo(f"created {user.role} {user.email}", err=True)
+
+
+@click.command("set-staff-password")
+@with_appcontext
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_staff_password(email: str, password_stdin: bool) -> None:
+    """Give a console login a new password; every console session of that user ends."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _unit_of_work() as session:
+        user = credentials.set_staff_password(session, email, password, _runtime().clock.now())
+    click.echo(f"new password for {user.email}; its console sessions have ended", err=True)
 
 
 @click.command("demo")
@@ -293,6 +309,7 @@ def register_cli(app: Flask) -> None:
         create_api_key,
         revoke_api_key,
         create_staff_user,
+        set_staff_password,
         demo_command,
         run_job_command,
         sweep_command,

@@ -1,8 +1,10 @@
 """The ops console under ``/ops/``: server-rendered pages for staff, over the same services.
 
 Staff log in with the staff users of ``create-staff-user``; Flask's signed session cookie holds
-their id and role, and every request reads the user again, so a disabled user or a changed role
-takes effect at once. The logged-in user becomes a :class:`Caller` exactly as an API key does,
+only a random token of a session kept on the server (``services/staff_sessions``), and every
+request reads that session and its user again, so logout, a password change, a disabled user,
+the session lifetime and the idle timeout take effect at once, and a changed role at the next
+request. The logged-in user becomes a :class:`Caller` exactly as an API key does,
 and the pages call the same services, so the role checks are the API's.
 
 Every POST carries the session's CSRF token in a hidden ``csrf_token`` field; one check in
@@ -44,7 +46,6 @@ from werkzeug.wrappers import Response as Redirect
 
 from blueprints.problems import field_errors, status_of
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.db.models import StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import DomainError
@@ -53,7 +54,13 @@ from forwarder_insure.services.credentials import (
     LOCKOUT_AFTER,
     LOCKOUT_FOR,
     authenticate_staff,
-    note_failed_login,
+    change_staff_password,
+)
+from forwarder_insure.services.staff_sessions import (
+    SessionLimits,
+    end_session,
+    resume_session,
+    start_session,
 )
 
 blp = Blueprint(
@@ -82,6 +89,9 @@ PAGE_HEADERS = {
 
 #: What a file picker offers for evidence (the store decides by the bytes; this only narrows it).
 UPLOAD_TYPES = "application/pdf,image/png,image/jpeg,image/webp,image/heic,.pdf,.heic"
+
+#: The cookie's key for the server-side session token.
+SESSION_KEY = "staff_session"
 
 #: Endpoints reachable without a login.
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
@@ -125,22 +135,35 @@ def plain(status: int, message: str) -> Response:
 
 
 def _staff_caller() -> Caller | None:
-    """The logged-in staff user as a caller, or None (and the session cleared) if the user is
-    gone, disabled or no longer has the role the cookie says."""
-    user_id, role = session.get("staff_id"), session.get("role")
-    if not user_id or not role:
+    """The logged-in staff user as a caller, or None (and the cookie cleared) unless the
+    cookie's session is alive on the server and its user active (see ``staff_sessions``)."""
+    token = session.get(SESSION_KEY)
+    if not token:
         return None
-    user = db_session().get(StaffUser, user_id)
-    if (
-        user is None
-        or user.disabled_at is not None
-        or user.role != role
-        or Role(user.role) not in STAFF_ROLES
-    ):
+    user = resume_session(db_session(), token, request_now(), _session_limits())
+    if user is None or Role(user.role) not in STAFF_ROLES:
         session.clear()
         return None
     g.staff_email = user.email
     return Caller(role=Role(user.role), actor=f"staff:{user.email}")
+
+
+def _session_limits() -> SessionLimits:
+    settings = runtime().settings
+    return SessionLimits(
+        lifetime=settings.console_session_lifetime, idle=settings.console_session_idle
+    )
+
+
+def _begin_session(user_id: str) -> None:
+    """A fresh server-side session in a fresh cookie (and CSRF token) for ``user_id``; the
+    session the cookie held before, if any, ends."""
+    if previous := session.get(SESSION_KEY):
+        end_session(db_session(), previous, request_now())
+    token = start_session(db_session(), user_id, request_now())
+    session.clear()
+    session[SESSION_KEY] = token
+    csrf_token()
 
 
 @blp.before_request
@@ -344,17 +367,11 @@ def login() -> Any:
     if request.method == "POST":
         email = request.form.get("email", "")[:254]
         password = request.form.get("password", "")[:1024]
-        user = authenticate_staff(db_session(), email, password, request_now())
+        user = authenticate_staff(runtime().database, email, password, request_now())
         if user is not None and Role(user.role) in STAFF_ROLES:
             target = _safe_next(request.form.get("next"))
-            session.clear()  # a fresh session (and CSRF token) for the logged-in user
-            session["staff_id"] = user.id
-            session["role"] = user.role
-            csrf_token()
+            _begin_session(user.id)
             return redirect(target, code=303)
-        db_session().rollback()  # end the request's read before the count is written apart
-        with runtime().database.unit_of_work() as session_of_failure:
-            note_failed_login(session_of_failure, email, request_now())
         error = (
             "The e-mail address or password is wrong, or the account is disabled, or locked "
             f"for {LOCKOUT_FOR.seconds // 60} minutes after {LOCKOUT_AFTER} failed attempts."
@@ -366,8 +383,43 @@ def login() -> Any:
 
 @blp.post("/logout")
 def logout() -> Redirect:
+    """End the session on the server, so the cookie opens nothing even if it was copied."""
+    end_session(db_session(), session.get(SESSION_KEY, ""), request_now())
     session.clear()
     return redirect(url_for("console.login"), code=303)
+
+
+@blp.route("/password", methods=["GET", "POST"])
+def password() -> Any:
+    """Change one's own password: the current one (checked, and counted, like a login) and a
+    new one. Every session of the user ends, this one included, and this browser gets a fresh
+    session, so a cookie copied earlier, even from this browser, opens nothing afterwards."""
+    if request.method == "GET":
+        return render_template("console/password.html", error=None)
+
+    def change() -> str:
+        current = request.form.get("current_password", "")[:1024]
+        new = request.form.get("new_password", "")[:1024]
+        if new != request.form.get("confirm_password", "")[:1024]:
+            raise FormProblem(422, "The new password and its confirmation differ.")
+        now = request_now()
+        db_session().rollback()  # end the request's read before the attempt is counted apart
+        user = authenticate_staff(runtime().database, g.staff_email, current, now)
+        if user is None:
+            raise FormProblem(
+                403,
+                "The current password is wrong, or the login is locked after "
+                f"{LOCKOUT_AFTER} failed attempts.",
+            )
+        change_staff_password(db_session(), user.id, new, now)
+        _begin_session(user.id)
+        return "Password changed: every session of yours has ended; this browser has a new one."
+
+    return perform(
+        change,
+        done=url_for("console.claims_queue"),
+        redisplay=lambda reason: render_template("console/password.html", error=reason),
+    )
 
 
 @blp.get("/")

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from cachetools import TTLCache
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from forwarder_insure.db.base import UTCDateTime
 from forwarder_insure.db.models import ApiKey, StaffUser
+from forwarder_insure.db.session import Database
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role
 from forwarder_insure.domain.clock import Clock
-from forwarder_insure.domain.errors import Conflict, Invalid
+from forwarder_insure.domain.errors import Conflict, Invalid, NotFound
 from forwarder_insure.domain.ids import new_id
+from forwarder_insure.services import staff_sessions
 from forwarder_insure.services.sellers import ensure_seller
 
 KEY_SCHEME = "fik"
@@ -115,39 +120,53 @@ def authenticate_key(session: Session, presented: str) -> KeyHolder | None:
 
 
 class KeyCache:
-    """Keys that were valid moments ago, so the hottest requests skip the database.
+    """Keys that were valid moments ago, so requests that change nothing skip the database.
 
-    Only valid keys are remembered, for ``max_age`` seconds of ``clock`` time: a revoked key keeps
-    working in a process at most that long (FI_API_KEY_CACHE_SECONDS; 0 turns the cache off).
+    A :class:`cachetools.TTLCache` of valid keys by hash, timed by the app clock. Only a request
+    that changes nothing (``read_only``) may answer from it, so a revoked key may still read
+    and quote in a process for at most ``max_age`` seconds (FI_API_KEY_CACHE_SECONDS; 0 turns
+    the cache off) but never writes again: every other request checks the database, and a key
+    it finds revoked is dropped from the cache too.
     """
 
     MAX_ENTRIES = 10_000
 
     def __init__(self, max_age: float, clock: Clock):
-        self._max_age = timedelta(seconds=max_age)
-        self._clock = clock
-        self._entries: dict[str, tuple[datetime, KeyHolder]] = {}
+        self._entries: TTLCache[str, KeyHolder] | None = None
+        if max_age > 0:
+            self._entries = TTLCache(
+                maxsize=self.MAX_ENTRIES, ttl=max_age, timer=lambda: clock.now().timestamp()
+            )
+        self._lock = threading.Lock()
 
-    def authenticate(self, presented: str, load: Callable[[], Session]) -> KeyHolder | None:
-        """The holder of ``presented`` from the cache, else from the database via ``load()``."""
-        if not self._max_age:
+    def authenticate(
+        self, presented: str, load: Callable[[], Session], *, read_only: bool
+    ) -> KeyHolder | None:
+        """The holder of ``presented``: from the cache if ``read_only`` and it is there, else
+        from the database via ``load()`` (which refreshes or drops the cached entry)."""
+        entries = self._entries
+        if entries is None:
             return authenticate_key(load(), presented)
         digest = hash_secret(presented or "")
-        now = self._clock.now()
-        cached = self._entries.get(digest)
-        if cached is not None and now - cached[0] < self._max_age:
-            return cached[1]
+        if read_only:
+            with self._lock:
+                try:
+                    return entries[digest]  # one timer call, unlike ``get``
+                except KeyError:
+                    pass
         holder = authenticate_key(load(), presented)
-        if holder is None:
-            self._entries.pop(digest, None)
-            return None
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[digest] = (now, holder)
+        with self._lock:
+            if holder is None:
+                entries.pop(digest, None)
+            else:
+                entries[digest] = holder
         return holder
 
     def forget(self) -> None:
-        self._entries.clear()
+        """Drop every cached key (after a revocation in this process)."""
+        if self._entries is not None:
+            with self._lock:
+                self._entries.clear()
 
 
 def revoke_api_key(session: Session, prefix: str, now: datetime) -> bool:
@@ -167,10 +186,7 @@ def create_staff_user(
     normalised = email.strip().lower()
     if "@" not in normalised or len(normalised) > 254:
         raise Invalid(f"{email!r} is not an e-mail address", code="invalid_email")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
-        )
+    _require_strong(password)
     if session.execute(select(StaffUser.id).where(StaffUser.email == normalised)).first():
         raise Conflict(f"a staff user {normalised} already exists", code="staff_user_exists")
     user = StaffUser(
@@ -185,47 +201,134 @@ def create_staff_user(
     return user
 
 
-#: Failed console logins in a row that lock the login, and for how long. A lock slows a
+def _require_strong(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", code="weak_password"
+        )
+
+
+def _staff_user(session: Session, email: str) -> StaffUser:
+    user = session.execute(
+        select(StaffUser).where(StaffUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no staff user {email.strip().lower()}", code="staff_user_not_found")
+    return user
+
+
+def change_staff_password(session: Session, user_id: str, password: str, now: datetime) -> None:
+    """Give the staff user a new password and log out every one of its console sessions (a
+    stolen cookie is why people change passwords). A new password also clears the count of
+    login attempts."""
+    _require_strong(password)
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(f"no staff user {user_id}", code="staff_user_not_found")
+    user.password_hash = generate_password_hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    staff_sessions.end_sessions_of(session, user.id, now)
+
+
+def set_staff_password(session: Session, email: str, password: str, now: datetime) -> StaffUser:
+    """An administrator's password reset (``set-staff-password``): as
+    :func:`change_staff_password`, for the user with that address."""
+    user = _staff_user(session, email)
+    change_staff_password(session, user.id, password, now)
+    return user
+
+
+def disable_staff_user(session: Session, email: str, now: datetime) -> StaffUser:
+    """Stop a staff user logging in, and end its console sessions at once."""
+    user = _staff_user(session, email)
+    if user.disabled_at is None:
+        user.disabled_at = now
+    session.flush()
+    staff_sessions.end_sessions_of(session, user.id, now)
+    return user
+
+
+#: Console login attempts that lock the login, and for how long. A lock slows a
 #: password-guessing run to a handful of tries per quarter hour per account.
 LOCKOUT_AFTER = 5
 LOCKOUT_FOR = timedelta(minutes=15)
 
 
-def authenticate_staff(
-    session: Session, email: str, password: str, now: datetime
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A reserved attempt: one password check against this account's hash may be made."""
+
+    user_id: str
+    password_hash: str
+
+
+def reserve_login_attempt(session: Session, email: str, now: datetime) -> LoginAttempt | None:
+    """Count one login attempt against the account of ``email`` *before* its password is
+    checked, or refuse (None) an unknown, disabled or locked account.
+
+    One conditional ``UPDATE … RETURNING``: PostgreSQL re-reads the row a concurrent attempt
+    just changed before deciding, and SQLite runs one writer at a time, so however many
+    attempts race, at most :data:`LOCKOUT_AFTER` are granted per lock window. The attempt that
+    reaches the limit sets ``locked_until``; an expired lock starts the count again. Commit the
+    session at once, before the (slow) password check, so the row lock is held only for this
+    statement.
+    """
+    restarting = StaffUser.locked_until.is_not(None)  # only expired locks get this far
+    attempts = case((restarting, 1), else_=StaffUser.failed_logins + 1)
+    lock_ends = literal(now + LOCKOUT_FOR, UTCDateTime())
+    row = session.execute(
+        update(StaffUser)
+        .where(
+            StaffUser.email == email.strip().lower(),
+            StaffUser.disabled_at.is_(None),
+            or_(StaffUser.locked_until.is_(None), StaffUser.locked_until <= now),
+        )
+        .values(
+            failed_logins=attempts,
+            locked_until=case((attempts >= LOCKOUT_AFTER, lock_ends), else_=None),
+        )
+        .returning(StaffUser.id, StaffUser.password_hash)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return None if row is None else LoginAttempt(user_id=row.id, password_hash=row.password_hash)
+
+
+def check_login_attempt(
+    session: Session, attempt: LoginAttempt | None, password: str
 ) -> StaffUser | None:
-    """The active, unlocked staff user with these credentials, or None (a success clears the
-    count of failures)."""
-    user = session.execute(
-        select(StaffUser).where(StaffUser.email == email.strip().lower())
-    ).scalar_one_or_none()
-    locked = user is not None and user.locked_until is not None and user.locked_until > now
-    if user is None or user.disabled_at is not None or locked:
-        # Spend the same time as a real check so a timing probe cannot list accounts.
+    """The staff user if ``password`` is right for the reserved ``attempt``, with the count of
+    attempts cleared (flushed in ``session``); None otherwise. Without an attempt the same time
+    is spent on a dummy hash, so a timing probe cannot tell unknown, locked or wrong apart."""
+    if attempt is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password):
+    if not check_password_hash(attempt.password_hash, password):
+        return None
+    user = session.get(StaffUser, attempt.user_id, populate_existing=True)
+    if user is None or user.disabled_at is not None:
         return None
     user.failed_logins = 0
     user.locked_until = None
+    session.flush()
     return user
 
 
-def note_failed_login(session: Session, email: str, now: datetime) -> None:
-    """Count a failed login against the account of that address, if there is one; the
-    :data:`LOCKOUT_AFTER`-th in a row locks it for :data:`LOCKOUT_FOR`. Run in its own
-    transaction: the refused request itself keeps nothing."""
-    normalised = email.strip().lower()
-    session.execute(
-        update(StaffUser)
-        .where(StaffUser.email == normalised)
-        .values(failed_logins=StaffUser.failed_logins + 1)
-    )
-    session.execute(
-        update(StaffUser)
-        .where(StaffUser.email == normalised, StaffUser.failed_logins >= LOCKOUT_AFTER)
-        .values(failed_logins=0, locked_until=now + LOCKOUT_FOR)
-    )
+def authenticate_staff(
+    database: Database, email: str, password: str, now: datetime
+) -> StaffUser | None:
+    """A console login: the active, unlocked staff user with these credentials, or None.
+
+    The attempt is reserved and counted in its own short transaction (committed even when the
+    password then proves wrong), the password is checked outside any lock, and a success clears
+    the count in another. So at most :data:`LOCKOUT_AFTER` passwords are ever checked per
+    account per :data:`LOCKOUT_FOR`, whatever runs at once.
+    """
+    with database.unit_of_work() as session:
+        attempt = reserve_login_attempt(session, email, now)
+    with database.unit_of_work() as session:
+        return check_login_attempt(session, attempt, password)
 
 
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -11,6 +12,16 @@ from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import create_staff_user
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def settings(settings):
+    """Console flows move the test clock by days between pages (SLAs, grace periods) while the
+    staff member stays logged in, so sessions here outlive them; the session limits themselves
+    are tested with their defaults in ``test_console_sessions``."""
+    return settings.with_overrides(
+        console_session_lifetime=timedelta(days=3650), console_session_idle=timedelta(days=3650)
+    )
 
 
 def add_staff(app, email: str, role: Role) -> None:

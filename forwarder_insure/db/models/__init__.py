@@ -1,7 +1,7 @@
 """All mapped tables. Import from here so Alembic and the services see one metadata."""
 
 from forwarder_insure.db.base import Base
-from forwarder_insure.db.models.access import ApiKey, Seller, StaffUser
+from forwarder_insure.db.models.access import ApiKey, Seller, StaffSession, StaffUser
 from forwarder_insure.db.models.claims import Claim, ClaimDocument, ClaimEvent
 from forwarder_insure.db.models.coverage import Coverage
 from forwarder_insure.db.models.idempotency import IdempotencyRecord
@@ -30,6 +30,7 @@ __all__ = [
     "Payout",
     "RecoveryTask",
     "Seller",
+    "StaffSession",
     "StaffUser",
     "TrackingEvent",
     "Underwriter",

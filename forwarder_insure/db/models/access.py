@@ -68,3 +68,23 @@ class StaffUser(Base):
     #: Failed logins in a row; at the limit the login locks until ``locked_until``.
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     locked_until: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A console session, kept on the server so logging out really ends it.
+
+    The browser's signed cookie carries a random token; only its SHA-256 is stored here (``id``),
+    so a copy of this table opens no console. A session is alive while ``ended_at`` is empty and
+    neither its lifetime (from ``created_at``) nor its idle timeout (from ``last_seen_at``) has
+    passed.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
