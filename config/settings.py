@@ -64,6 +64,24 @@ class Settings:
     #: SQL echo, for debugging only.
     sql_echo: bool = False
     log_level: str = "INFO"
+    #: Where rate-limit counters live: ``memory://`` (one process) or ``redis://host:6379/0``
+    #: (shared by every worker and machine; what production uses).
+    rate_limit_storage_url: str = "memory://"
+    #: Prefix of every rate-limit counter, so deployments may share one Redis.
+    rate_limit_key_prefix: str = "fi"
+    #: Every request with an API key, per key, over all endpoints (generous: order-entry screens
+    #: quote on every keystroke).
+    rate_limit_api_key: str = "6000/minute"
+    #: The public ``GET /api/v1/certificates/{number}``, per client address.
+    rate_limit_certificates: str = "60/minute"
+    #: Console login attempts (``POST /ops/login``) per client address: spraying many accounts.
+    rate_limit_login_per_address: str = "20/minute;200/hour"
+    #: Console login attempts per submitted e-mail address, from anywhere: one account from many
+    #: addresses.
+    rate_limit_login_per_account: str = "15/minute;60/hour"
+    #: Reverse proxies in front of the app that append to ``X-Forwarded-For``; the client address
+    #: of the per-address limits is the entry that many places from the end (0: the peer itself).
+    rate_limit_proxy_hops: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -148,6 +166,7 @@ class BaseConfig:
                     if key.startswith("FI_SCHEDULE_") and value.strip()
                 )
             ),
+            rate_limit_proxy_hops=_proxy_hops(env.get("FI_RATE_LIMIT_PROXY_HOPS")),
         )
         return replace(settings, **_optional_overrides(env))
 
@@ -190,7 +209,25 @@ _OPTIONAL = {
     "FI_LOG_LEVEL": ("log_level", lambda v: v.strip().upper()),
     "FI_UNDERWRITER_CACHE_SECONDS": ("underwriter_cache_seconds", float),
     "FI_API_KEY_CACHE_SECONDS": ("api_key_cache_seconds", float),
+    "FI_RATE_LIMIT_STORAGE_URL": ("rate_limit_storage_url", str.strip),
+    "FI_RATE_LIMIT_KEY_PREFIX": ("rate_limit_key_prefix", str.strip),
+    "FI_RATE_LIMIT_API_KEY": ("rate_limit_api_key", str.strip),
+    "FI_RATE_LIMIT_CERTIFICATES": ("rate_limit_certificates", str.strip),
+    "FI_RATE_LIMIT_LOGIN_PER_ADDRESS": ("rate_limit_login_per_address", str.strip),
+    "FI_RATE_LIMIT_LOGIN_PER_ACCOUNT": ("rate_limit_login_per_account", str.strip),
 }
+
+
+def _proxy_hops(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return 0
+    try:
+        hops = int(raw)
+    except ValueError:
+        hops = -1
+    if hops < 0:
+        raise SettingsError(f"FI_RATE_LIMIT_PROXY_HOPS={raw!r} is invalid: a count of 0 or more")
+    return hops
 
 
 def _signing_keys(raw: str | None, secret_key: str) -> tuple[tuple[str, str], ...]:

@@ -42,6 +42,7 @@ from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.problems import field_errors, status_of
+from blueprints.rate_limits import CONSOLE_LOGIN, limited
 from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import StaffUser
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
@@ -334,6 +335,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @blp.route("/login", methods=["GET", "POST"])
+@limited(CONSOLE_LOGIN)
 def login() -> Any:
     """The login form; a failure says only that the e-mail or password is wrong."""
     error = None
