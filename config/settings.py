@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import secrets
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_RATES_FILE = CONFIG_DIR / "rates" / "default.toml"
@@ -146,6 +148,7 @@ class BaseConfig:
                 f"FI_SECRET_KEY must be set to a random string of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters when FI_ENV={self.name}"
             )
+        public_url = self.public_url(env.get("FI_PUBLIC_URL", "").strip())
         settings = Settings(
             env=self.name,
             instance_path=self.instance_path,
@@ -157,7 +160,7 @@ class BaseConfig:
             carriers_file=Path(env.get("FI_CARRIERS_FILE") or DEFAULT_CARRIERS_FILE),
             claims_file=Path(env.get("FI_CLAIMS_FILE") or DEFAULT_CLAIMS_FILE),
             quote_signing_keys=_signing_keys(env.get("FI_QUOTE_SIGNING_KEYS"), secret_key),
-            public_url=(env.get("FI_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            public_url=public_url,
             api_key_cache_seconds=self.api_key_cache_seconds,
             job_schedules=tuple(
                 sorted(
@@ -169,6 +172,11 @@ class BaseConfig:
             rate_limit_proxy_hops=_proxy_hops(env.get("FI_RATE_LIMIT_PROXY_HOPS")),
         )
         return replace(settings, **_optional_overrides(env))
+
+    def public_url(self, given: str) -> str:
+        """Where the public reaches us (printed on every certificate); a local address by
+        default outside production."""
+        return (given or "http://127.0.0.1:5000").rstrip("/")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -195,6 +203,24 @@ class ProductionConfig(BaseConfig):
     def default_secret_key(self) -> None:
         return None
 
+    def public_url(self, given: str) -> str:
+        """Required, and HTTPS unless it is a loopback address: certificates print it as the
+        place to verify them, and a plain-HTTP answer can be forged on the way to the reader."""
+        if not given:
+            raise SettingsError(
+                "FI_PUBLIC_URL must be set to the public HTTPS address when FI_ENV=production "
+                "(certificates print it as their verification address)"
+            )
+        parts = urlsplit(given)
+        if parts.scheme not in {"https", "http"} or not parts.hostname:
+            raise SettingsError(f"FI_PUBLIC_URL={given!r} is not an http(s) URL")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise SettingsError(
+                f"FI_PUBLIC_URL={given!r} must use https when FI_ENV=production "
+                "(plain http is allowed only for a loopback address)"
+            )
+        return given.rstrip("/")
+
 
 CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
     c.name: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)
@@ -216,6 +242,15 @@ _OPTIONAL = {
     "FI_RATE_LIMIT_LOGIN_PER_ADDRESS": ("rate_limit_login_per_address", str.strip),
     "FI_RATE_LIMIT_LOGIN_PER_ACCOUNT": ("rate_limit_login_per_account", str.strip),
 }
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _proxy_hops(raw: str | None) -> int:
