@@ -154,7 +154,8 @@ def demo_command(host: str, port: int) -> None:
     click.echo(f"serving http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     seller_key = dict(keys).get(Role.SELLER)
     if seller_key:
-        click.echo(f"order entry demo: http://{host}:{port}/demo/order-entry?key={seller_key}")
+        # The key rides in the fragment, which browsers never send: it stays out of access logs.
+        click.echo(f"order entry demo: http://{host}:{port}/demo/order-entry#key={seller_key}")
     click.echo(f"ops console: http://{host}:{port}/ops/ (log in with a console-login above)")
     sys.stdout.flush()
     # Flask refuses app.run() inside its own CLI; werkzeug's threaded server is what it would run.
