@@ -6,9 +6,13 @@ the public API (``POST /api/v1/quotes``, ``POST /api/v1/coverages``) with the ca
 key. ``/demo/order-entry`` is a server-rendered order form wired to it.
 
 Neither page holds a secret or touches the database: the API key is typed in the browser (or
-passed as ``?key=``, which the page reads and then removes from the address bar) and is only ever
-sent to the API. The demo form's choices come from the loaded rate card and carrier profiles, so
-it cannot offer a category or currency the API would refuse.
+passed in the address's fragment, ``#key=…``, which browsers never send to a server; the page
+takes it into the tab's sessionStorage and removes it from the address bar) and is only ever sent
+to the API, in a header. A key in the query string (``?key=``) would be written to every access
+log on the way, so the page refuses such an address rather than serve it.
+
+The demo form's choices come from the loaded rate card and carrier profiles, so it cannot offer
+a category or currency the API would refuse.
 
 Layout: templates under ``blueprints/templates/order_entry/``, the embeddable widget under
 ``blueprints/static/widget/``, the demo page's own script and stylesheet under
@@ -20,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, render_template, send_from_directory
+from flask import Blueprint, Response, render_template, request, send_from_directory
 
 from blueprints.request_scope import runtime
 
@@ -31,7 +35,7 @@ WIDGET_ASSETS = STATIC / "widget"
 DEMO_ASSETS = STATIC / "order_entry"
 
 #: The demo page talks to this app's API only, runs no inline code, and sends no Referer: a key
-#: passed as ``?key=`` must not leak to another site before the page strips it from the URL.
+#: passed as ``#key=`` must not leak to another site before the page strips it from the URL.
 DEMO_PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -101,6 +105,10 @@ def _form_choices() -> dict[str, Any]:
 @blp.get("/demo/order-entry")
 def demo_order_entry() -> Response:
     """An order form of three packages with the quote widget beside it."""
+    if request.args.get("key") is not None:
+        # Refused, never used: keys travel in headers, and the fragment form reaches nobody.
+        html = render_template("order_entry/key_in_address.html", path=request.path)
+        return Response(html, status=400, mimetype="text/html", headers=DEMO_PAGE_HEADERS)
     html = render_template(
         "order_entry/demo.html",
         packages=DEMO_PACKAGES,

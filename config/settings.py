@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import secrets
@@ -17,6 +18,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_RATES_FILE = CONFIG_DIR / "rates" / "default.toml"
@@ -73,6 +75,24 @@ class Settings:
     #: and tests only; refused with FI_ENV=production).
     webhook_allow_private: bool = False
     log_level: str = "INFO"
+    #: Where rate-limit counters live: ``memory://`` (one process) or ``redis://host:6379/0``
+    #: (shared by every worker and machine; what production uses).
+    rate_limit_storage_url: str = "memory://"
+    #: Prefix of every rate-limit counter, so deployments may share one Redis.
+    rate_limit_key_prefix: str = "fi"
+    #: Every request with an API key, per key, over all endpoints (generous: order-entry screens
+    #: quote on every keystroke).
+    rate_limit_api_key: str = "6000/minute"
+    #: The public ``GET /api/v1/certificates/{number}``, per client address.
+    rate_limit_certificates: str = "60/minute"
+    #: Console login attempts (``POST /ops/login``) per client address: spraying many accounts.
+    rate_limit_login_per_address: str = "20/minute;200/hour"
+    #: Console login attempts per submitted e-mail address, from anywhere: one account from many
+    #: addresses.
+    rate_limit_login_per_account: str = "15/minute;60/hour"
+    #: Reverse proxies in front of the app that append to ``X-Forwarded-For``; the client address
+    #: of the per-address limits is the entry that many places from the end (0: the peer itself).
+    rate_limit_proxy_hops: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -137,6 +157,7 @@ class BaseConfig:
                 f"FI_SECRET_KEY must be set to a random string of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters when FI_ENV={self.name}"
             )
+        public_url = self.public_url(env.get("FI_PUBLIC_URL", "").strip())
         settings = Settings(
             env=self.name,
             instance_path=self.instance_path,
@@ -148,7 +169,7 @@ class BaseConfig:
             carriers_file=Path(env.get("FI_CARRIERS_FILE") or DEFAULT_CARRIERS_FILE),
             claims_file=Path(env.get("FI_CLAIMS_FILE") or DEFAULT_CLAIMS_FILE),
             quote_signing_keys=_signing_keys(env.get("FI_QUOTE_SIGNING_KEYS"), secret_key),
-            public_url=(env.get("FI_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            public_url=public_url,
             api_key_cache_seconds=self.api_key_cache_seconds,
             job_schedules=tuple(
                 sorted(
@@ -157,6 +178,7 @@ class BaseConfig:
                     if key.startswith("FI_SCHEDULE_") and value.strip()
                 )
             ),
+            rate_limit_proxy_hops=_proxy_hops(env.get("FI_RATE_LIMIT_PROXY_HOPS")),
         )
         settings = replace(settings, **_optional_overrides(env))
         if self.name == "production" and settings.webhook_allow_private:
@@ -165,6 +187,11 @@ class BaseConfig:
                 "FI_ENV=production"
             )
         return settings
+
+    def public_url(self, given: str) -> str:
+        """Where the public reaches us (printed on every certificate); a local address by
+        default outside production."""
+        return (given or "http://127.0.0.1:5000").rstrip("/")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -190,6 +217,24 @@ class ProductionConfig(BaseConfig):
 
     def default_secret_key(self) -> None:
         return None
+
+    def public_url(self, given: str) -> str:
+        """Required, and HTTPS unless it is a loopback address: certificates print it as the
+        place to verify them, and a plain-HTTP answer can be forged on the way to the reader."""
+        if not given:
+            raise SettingsError(
+                "FI_PUBLIC_URL must be set to the public HTTPS address when FI_ENV=production "
+                "(certificates print it as their verification address)"
+            )
+        parts = urlsplit(given)
+        if parts.scheme not in {"https", "http"} or not parts.hostname:
+            raise SettingsError(f"FI_PUBLIC_URL={given!r} is not an http(s) URL")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise SettingsError(
+                f"FI_PUBLIC_URL={given!r} must use https when FI_ENV=production "
+                "(plain http is allowed only for a loopback address)"
+            )
+        return given.rstrip("/")
 
 
 CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
@@ -217,7 +262,34 @@ _OPTIONAL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FI_LOG_LEVEL": ("log_level", lambda v: v.strip().upper()),
     "FI_UNDERWRITER_CACHE_SECONDS": ("underwriter_cache_seconds", float),
     "FI_API_KEY_CACHE_SECONDS": ("api_key_cache_seconds", float),
+    "FI_RATE_LIMIT_STORAGE_URL": ("rate_limit_storage_url", str.strip),
+    "FI_RATE_LIMIT_KEY_PREFIX": ("rate_limit_key_prefix", str.strip),
+    "FI_RATE_LIMIT_API_KEY": ("rate_limit_api_key", str.strip),
+    "FI_RATE_LIMIT_CERTIFICATES": ("rate_limit_certificates", str.strip),
+    "FI_RATE_LIMIT_LOGIN_PER_ADDRESS": ("rate_limit_login_per_address", str.strip),
+    "FI_RATE_LIMIT_LOGIN_PER_ACCOUNT": ("rate_limit_login_per_account", str.strip),
 }
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _proxy_hops(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return 0
+    try:
+        hops = int(raw)
+    except ValueError:
+        hops = -1
+    if hops < 0:
+        raise SettingsError(f"FI_RATE_LIMIT_PROXY_HOPS={raw!r} is invalid: a count of 0 or more")
+    return hops
 
 
 def _signing_keys(raw: str | None, secret_key: str) -> tuple[tuple[str, str], ...]:

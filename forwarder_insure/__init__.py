@@ -34,6 +34,7 @@ def create_app(
     app = Flask(__name__, instance_path=str(settings.instance_path))
     configure(app, settings)
     register_extensions(app, settings, clock or SystemClock(), database, resolver)
+    register_rate_limits(app, settings)
     api = register_api(app)
     register_blueprints(app, api)
     register_errorhandlers(app)
@@ -78,6 +79,12 @@ def register_extensions(
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     database = database or Database.from_url(settings.database_url, echo=settings.sql_echo)
     app.extensions[EXTENSION_KEY] = Runtime.build(settings, database, clock, resolver)
+
+
+def register_rate_limits(app: Flask, settings: Settings) -> None:
+    from blueprints import rate_limits
+
+    rate_limits.init_app(app, settings)
 
 
 def register_api(app: Flask):

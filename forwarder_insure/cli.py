@@ -137,8 +137,21 @@ def set_staff_password(email: str, password_stdin: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo_command(host: str, port: int) -> None:
-    """Migrate, load demo data, print the demo API keys, and serve everything in one process."""
+    """Migrate, load demo data, print the demo API keys, and serve everything in one process.
+
+    Refused with ``FI_ENV=production`` (exit 2, nothing touched): the demo's keys and logins
+    are derived from the secret key and printed, and werkzeug's server is not for the public.
+    """
     runtime = _runtime()
+    if runtime.settings.is_production:
+        click.echo(
+            "forwarder-insure demo refuses to run with FI_ENV=production: it would seed demo API "
+            "keys and console logins and serve with a development server. Nothing was changed. "
+            "In production run 'db upgrade', create keys with 'create-api-key' and logins with "
+            "'create-staff-user', and serve with gunicorn (see docs/OPERATIONS.md).",
+            err=True,
+        )
+        raise click.exceptions.Exit(2)
     migrate.upgrade(runtime.settings.database_url)
     with _unit_of_work() as session:
         keys = demo.load_demo(session, runtime.settings.secret_key, runtime.clock.now())
@@ -157,7 +170,8 @@ def demo_command(host: str, port: int) -> None:
     click.echo(f"serving http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     seller_key = dict(keys).get(Role.SELLER)
     if seller_key:
-        click.echo(f"order entry demo: http://{host}:{port}/demo/order-entry?key={seller_key}")
+        # The key rides in the fragment, which browsers never send: it stays out of access logs.
+        click.echo(f"order entry demo: http://{host}:{port}/demo/order-entry#key={seller_key}")
     click.echo(f"ops console: http://{host}:{port}/ops/ (log in with a console-login above)")
     sys.stdout.flush()
     # Flask refuses app.run() inside its own CLI; werkzeug's threaded server is what it would run.

@@ -45,6 +45,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as Redirect
 
 from blueprints.problems import field_errors, status_of
+from blueprints.rate_limits import CONSOLE_LOGIN, limited
 from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
 from forwarder_insure.domain.clock import format_instant
@@ -360,6 +361,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @blp.route("/login", methods=["GET", "POST"])
+@limited(CONSOLE_LOGIN)
 def login() -> Any:
     """The login form; a failure says only that the e-mail or password is wrong."""
     error = None

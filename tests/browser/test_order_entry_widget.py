@@ -29,7 +29,7 @@ COVERAGES = "/api/v1/coverages"
 def open_demo(page, live_server, key: str):
     from playwright.sync_api import expect
 
-    page.goto(f"{live_server.url}{DEMO}?key={key}")
+    page.goto(f"{live_server.url}{DEMO}#key={key}")
     expect(page.locator(".fiq")).to_have_attribute("data-state", "ready")
     return page.locator(".fiq")
 
@@ -54,7 +54,9 @@ def test_seller_binds_two_of_three_packages_and_sees_their_certificates(
 
     key = seller_key(committing_app)
     binds = []
+    sent_urls = []
     page.on("request", lambda r: binds.append(r) if is_post_to(COVERAGES)(r) else None)
+    page.on("request", lambda r: sent_urls.append(r.url))
 
     open_demo(page, live_server, key)
 
@@ -117,6 +119,8 @@ def test_seller_binds_two_of_three_packages_and_sees_their_certificates(
         assert {c.package_reference for c in coverages} == {"ORD-1001/1", "ORD-1001/2"}
         assert {(c.order_reference, c.seller_id) for c in coverages} == {("ORD-1001", "S-1001")}
 
+    assert sent_urls
+    assert not [url for url in sent_urls if key in url]  # the key only ever went in a header
     publish_screenshot(pytestconfig, artifacts, "order-entry.png")
 
 
@@ -247,7 +251,7 @@ def test_api_problems_are_shown_as_they_come(page, live_server, committing_app, 
     from playwright.sync_api import expect
 
     key = seller_key(committing_app)
-    page.goto(f"{live_server.url}{DEMO}?key=fik_0000000000_not-a-key")
+    page.goto(f"{live_server.url}{DEMO}#key=fik_0000000000_not-a-key")
 
     alert = page.get_by_role("alert")
     expect(alert).to_have_text("Unauthorized (HTTP 401): The API key is unknown or revoked.")
@@ -266,14 +270,38 @@ def test_api_problems_are_shown_as_they_come(page, live_server, committing_app, 
     page.screenshot(path=artifacts / "order-entry-problem.png", full_page=True)
 
 
+def test_a_key_in_the_query_string_is_refused_and_never_used(page, live_server, committing_app):
+    from playwright.sync_api import expect
+
+    key = seller_key(committing_app)
+    quotes = []
+    page.on("request", lambda r: quotes.append(r) if is_post_to(QUOTES)(r) else None)
+
+    answer = page.goto(f"{live_server.url}{DEMO}?key={key}")
+
+    assert answer.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("It was not used")
+    assert key not in page.content()
+    assert page.evaluate("Object.keys(sessionStorage)") == []
+    assert quotes == []
+    page.get_by_role("link", name="the order-entry page").click()
+    expect(page.get_by_label("API key")).to_have_value("")
+
+
 def test_the_pages_hold_no_secret_and_need_no_key(app):
     client = app.test_client()
-    page = client.get(f"{DEMO}?key=fik_secret_value")
+    page = client.get(DEMO)
     assert page.status_code == 200
     assert page.mimetype == "text/html"
-    assert "fik_secret_value" not in page.get_data(as_text=True)
+    assert "fik_" not in page.get_data(as_text=True)
+    assert "#key=" in page.get_data(as_text=True)  # the hint names the form that stays local
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert page.headers["Referrer-Policy"] == "no-referrer"
+
+    refused = client.get(f"{DEMO}?key=fik_secret_value")
+    assert refused.status_code == 400
+    assert "fik_secret_value" not in refused.get_data(as_text=True)
+    assert refused.headers["Referrer-Policy"] == "no-referrer"
 
     script = client.get("/widget/quote-widget.js")
     assert script.status_code == 200
@@ -281,3 +309,10 @@ def test_the_pages_hold_no_secret_and_need_no_key(app):
     assert "ForwarderInsureQuoteWidget" in script.get_data(as_text=True)
     script.close()
     assert client.get("/widget/../order_entry.py").status_code == 404
+
+
+def test_the_api_takes_a_key_only_from_the_authorization_header(app):
+    key = seller_key(app)
+    client = app.test_client()
+    assert client.get(f"/api/v1/me?key={key}").status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200

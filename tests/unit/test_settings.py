@@ -15,7 +15,12 @@ POSTGRES_URL = "postgresql+psycopg://fi:pw@db.internal:5432/fi"
 
 
 def production(**extra: str) -> dict[str, str]:
-    env = {"FI_ENV": "production", "FI_SECRET_KEY": STRONG_SECRET, "FI_DATABASE_URL": POSTGRES_URL}
+    env = {
+        "FI_ENV": "production",
+        "FI_SECRET_KEY": STRONG_SECRET,
+        "FI_DATABASE_URL": POSTGRES_URL,
+        "FI_PUBLIC_URL": "https://insure.example.com",
+    }
     env.update(extra)
     return env
 

@@ -2,8 +2,10 @@
  * The order-entry demo page: reads the order form into the packages POST /api/v1/quotes takes and
  * hands them to the quote widget on every change (the widget debounces).
  *
- * The API key lives in this tab's sessionStorage only. A key passed as ?key=… is taken into that
- * storage and removed from the address bar at once, so it stays out of history and bookmarks.
+ * The API key lives in this tab's sessionStorage only. A key passed in the address's fragment
+ * (#key=…, which the browser never sends to a server) is taken into that storage and removed from
+ * the address bar at once, so it stays out of history and bookmarks. A ?key=… in the query is
+ * never read: the server refuses such an address, since it would have logged the key.
  */
 (function () {
   "use strict";
@@ -34,12 +36,17 @@
   }
 
   function takeKeyFromAddress() {
-    const url = new URL(window.location.href);
-    const key = url.searchParams.get("key");
+    const fragment = new URLSearchParams(window.location.hash.slice(1));
+    const key = fragment.get("key");
     if (key === null) return;
     store(KEY_STORAGE, key.trim());
-    url.searchParams.delete("key");
-    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+    fragment.delete("key");
+    const rest = fragment.toString();
+    window.history.replaceState(
+      window.history.state,
+      "",
+      window.location.pathname + window.location.search + (rest ? "#" + rest : ""),
+    );
   }
 
   function packages() {
