@@ -1,0 +1,83 @@
+"""What a seller key reads beyond the claim JSON: the evidence pack and the inquiries. Each test
+replays an attack from the security review: a seller learning other sellers' claim ids through
+screening, or staff identities and internal notes through what it may download or read."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from forwarder_insure.domain.access import Role
+from forwarder_insure.services.credentials import key_prefix
+from tests.api.test_claim_documents import ready_claim, upload
+from tests.api.test_claim_evidence import pdf_text
+from tests.console.conftest import add_staff, csrf_of, log_in
+from tests.storage.test_local_store import pdf_bytes, png_bytes
+
+
+def flat(text: str) -> str:
+    """Text with every space and line break removed, so a value wrapped in a PDF cell is still
+    found whole."""
+    return "".join(text.split())
+
+
+def unpacked(response) -> tuple[str, str, dict]:
+    """The pack's cover sheet text (flattened), its manifest as text and as JSON."""
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    with zipfile.ZipFile(io.BytesIO(response.data)) as pack:
+        cover = flat(pdf_text(pack.read("00-cover-sheet.pdf")))
+        manifest = pack.read("manifest.json").decode("utf-8")
+    return cover, manifest, json.loads(manifest)
+
+
+def console_request_documents(app, claim_id: str) -> None:
+    """A handler logged in to the console asks for the carrier's letter: the timeline then
+    names the handler by e-mail."""
+    add_staff(app, "handler@example.com", Role.HANDLER)
+    console = app.test_client()
+    assert log_in(console, "handler@example.com").status_code == 303
+    token = csrf_of(console.get(f"/ops/claims/{claim_id}").get_data(as_text=True))
+    asked = console.post(
+        f"/ops/claims/{claim_id}/request-documents",
+        data={"csrf_token": token, "kinds": "carrier_loss_letter", "note": "letter please"},
+    )
+    assert asked.status_code == 303
+
+
+def test_a_sellers_evidence_pack_names_no_other_claim_and_no_staff(
+    app, as_role, underwriter, clock
+):
+    """A ring's second account reuses the first one's invoice: its own evidence pack shows no
+    screening (whose flag names the first account's claim), and staff only as ``ops``, on the
+    timeline and as uploader; the pack staff send the insurer still says everything."""
+    first_seller, ring = as_role(Role.SELLER, "S-1001"), as_role(Role.SELLER, "S-2002")
+    handler = as_role(Role.HANDLER)
+    invoice = pdf_bytes()
+    theirs = ready_claim(first_seller, handler, "SVP-1", invoice=invoice)
+    mine = ready_claim(ring, handler, "SVP-2", invoice=invoice)  # ops upload the hand-over proof
+    clock.advance(days=20)
+    assert ring.post(f"/api/v1/claims/{mine['id']}/submit").status_code == 200
+    assert upload(ring, mine["id"], "dispute_screenshot", png_bytes(5)).status_code == 201
+    console_request_documents(app, mine["id"])
+    staff_claim = handler.get(f"/api/v1/claims/{mine['id']}").get_json()
+    assert [f["code"] for f in staff_claim["risk"]["flags"]] == ["evidence_reused"]
+    assert theirs["id"] in staff_claim["risk"]["flags"][0]["detail"]
+
+    cover, manifest, listed = unpacked(ring.get(f"/api/v1/claims/{mine['id']}/evidence-pack"))
+    handler_prefix = key_prefix(handler.key)
+    for leak in (theirs["id"], "evidence_reused", handler_prefix, "handler@example.com"):
+        assert leak not in cover, leak
+        assert leak not in manifest, leak
+    assert "Screening" not in cover
+    assert "flagged" not in cover
+    assert "rescreened" not in cover
+    assert "byops" in cover  # the hand-over proof ops uploaded
+    assert f"api-key:{key_prefix(ring.key)}" in cover  # the seller's own key stays as it is
+    assert mine["id"] in cover
+    kinds = {d["kind"] for d in listed["documents"]}
+    assert {"value_proof", "delivery_certificate", "dispute_screenshot"} <= kinds
+
+    staff_cover, _, _ = unpacked(handler.get(f"/api/v1/claims/{mine['id']}/evidence-pack"))
+    for fact in (theirs["id"], "evidence_reused", handler_prefix, "handler@example.com"):
+        assert fact in staff_cover, fact
