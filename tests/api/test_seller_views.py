@@ -12,7 +12,9 @@ from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import key_prefix
 from tests.api.test_claim_documents import ready_claim, upload
 from tests.api.test_claim_evidence import pdf_text
+from tests.api.test_sweep_and_inquiries import sweep
 from tests.console.conftest import add_staff, csrf_of, log_in
+from tests.fixtures.insurance import bound
 from tests.storage.test_local_store import pdf_bytes, png_bytes
 
 
@@ -81,3 +83,48 @@ def test_a_sellers_evidence_pack_names_no_other_claim_and_no_staff(
     staff_cover, _, _ = unpacked(handler.get(f"/api/v1/claims/{mine['id']}/evidence-pack"))
     for fact in (theirs["id"], "evidence_reused", handler_prefix, "handler@example.com"):
         assert fact in staff_cover, fact
+
+
+def test_a_seller_reads_its_inquiries_without_ops_internal_notes(app, as_role, underwriter, clock):
+    """Ops note what they learnt chasing the carrier (who they spoke to, what they suspect):
+    staff read the note, the parcel's seller reads the inquiry with ``"note": null``, in the
+    list and alone, and never the staff member who wrote it."""
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    coverage = bound(seller, "SVI-1")
+    sweep(app, clock, 14)  # never scanned: an inquiry
+    [inquiry] = [
+        i
+        for i in handler.get("/api/v1/inquiries?seller_id=S-1001").get_json()["items"]
+        if i["coverage_id"] == coverage["id"]
+    ]
+    note = "Spoke to Wang at the depot; suspect the seller shipped an empty box"
+    add_staff(app, "handler@example.com", Role.HANDLER)
+    console = app.test_client()
+    assert log_in(console, "handler@example.com").status_code == 303
+    token = csrf_of(console.get(f"/ops/inquiries/{inquiry['id']}").get_data(as_text=True))
+    answered = console.post(
+        f"/ops/inquiries/{inquiry['id']}/carrier-response",
+        data={"csrf_token": token, "outcome": "no_answer", "note": note},
+    )
+    assert answered.status_code == 303
+    staff_view = handler.get(f"/api/v1/inquiries/{inquiry['id']}").get_json()
+    assert staff_view["note"] == note
+
+    one = seller.get(f"/api/v1/inquiries/{inquiry['id']}")
+    listed = seller.get("/api/v1/inquiries")
+    assert one.status_code == 200
+    assert listed.status_code == 200
+    [mine] = [i for i in listed.get_json()["items"] if i["id"] == inquiry["id"]]
+    for body in (one.get_json(), mine):
+        assert body["note"] is None
+        assert set(body) == set(staff_view)  # the same shape, the note emptied
+        assert {k: v for k, v in body.items() if k != "note"} == {
+            k: v for k, v in staff_view.items() if k != "note"
+        }
+    for answer in (one, listed):
+        text = answer.get_data(as_text=True)
+        assert "Wang" not in text
+        assert "handler@example.com" not in text
+        assert key_prefix(handler.key) not in text
+    staff_list = handler.get("/api/v1/inquiries?seller_id=S-1001").get_json()["items"]
+    assert [i["note"] for i in staff_list if i["id"] == inquiry["id"]] == [note]
