@@ -12,9 +12,10 @@ from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import key_prefix
 from tests.api.test_claim_documents import ready_claim, upload
 from tests.api.test_claim_evidence import pdf_text
+from tests.api.test_payouts import DAY, paid_claim, run
 from tests.api.test_sweep_and_inquiries import sweep
 from tests.console.conftest import add_staff, csrf_of, log_in
-from tests.fixtures.insurance import bound
+from tests.fixtures.insurance import bound, event, post_events
 from tests.storage.test_local_store import pdf_bytes, png_bytes
 
 
@@ -128,3 +129,27 @@ def test_a_seller_reads_its_inquiries_without_ops_internal_notes(app, as_role, u
         assert key_prefix(handler.key) not in text
     staff_list = handler.get("/api/v1/inquiries?seller_id=S-1001").get_json()["items"]
     assert [i["note"] for i in staff_list if i["id"] == inquiry["id"]] == [note]
+
+
+def test_ops_note_closing_a_recovery_stays_with_staff(app, as_role, underwriter, clock):
+    """A paid lost parcel turned up and ops closed the recovery task with a note on how they
+    settled it with the buyer: staff read the note on the claim's timeline, the seller reads
+    that the recovery was closed, not the note, in the claim and in its evidence pack."""
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    claim = paid_claim(seller, handler, clock, "SVR-1")
+    post_events(as_role(Role.TRACKING), event("d1", "SVR-1", "2026-12-12T08:00:00Z", "delivered"))
+    assert run(app, "advance-payouts", clock.now() + DAY)["recovery_tasks"] == 1
+    [task] = handler.get("/api/v1/recovery-tasks?status=open").get_json()["items"]
+    note = "Seller disputes; offset against invoice INV-77 per finance, do not escalate"
+    closed = handler.post(f"/api/v1/recovery-tasks/{task['id']}/close", json={"note": note})
+    assert closed.status_code == 200
+
+    staff_line = handler.get(f"/api/v1/claims/{claim['id']}").get_json()["timeline"][-1]
+    assert (staff_line["event"], staff_line["detail"]) == ("recovery_closed", note)
+    answer = seller.get(f"/api/v1/claims/{claim['id']}")
+    line = answer.get_json()["timeline"][-1]
+    assert (line["event"], line["actor"], line["detail"]) == ("recovery_closed", "ops", None)
+    assert "INV-77" not in answer.get_data(as_text=True)
+    cover, _, _ = unpacked(seller.get(f"/api/v1/claims/{claim['id']}/evidence-pack"))
+    assert "recovery_closed" in cover
+    assert "INV-77" not in cover
