@@ -10,7 +10,7 @@ import zipfile
 
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import key_prefix
-from tests.api.test_claim_documents import ready_claim, upload
+from tests.api.test_claim_documents import file_claim, ready_claim, upload
 from tests.api.test_claim_evidence import pdf_text
 from tests.api.test_payouts import DAY, paid_claim, run
 from tests.api.test_sweep_and_inquiries import sweep
@@ -153,3 +153,65 @@ def test_ops_note_closing_a_recovery_stays_with_staff(app, as_role, underwriter,
     cover, _, _ = unpacked(seller.get(f"/api/v1/claims/{claim['id']}/evidence-pack"))
     assert "recovery_closed" in cover
     assert "INV-77" not in cover
+
+
+def test_nothing_a_seller_reads_names_the_staff_who_worked_its_parcel(
+    app, as_role, underwriter, clock
+):
+    """Staff work a silent parcel end to end (the inquiry's answer and letter, the hand-over
+    proof, a request for documents from the console); every answer and file the seller may
+    read about that parcel names neither the staff member's e-mail nor a staff key."""
+    seller, handler = as_role(Role.SELLER), as_role(Role.HANDLER)
+    coverage = bound(seller, "SVA-1")
+    sweep(app, clock, 14)
+    [inquiry] = [
+        i
+        for i in handler.get("/api/v1/inquiries?seller_id=S-1001").get_json()["items"]
+        if i["coverage_id"] == coverage["id"]
+    ]
+    letter = handler.post(
+        f"/api/v1/inquiries/{inquiry['id']}/letters",
+        data={"file": (io.BytesIO(pdf_bytes()), "letter.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert letter.status_code == 201
+    claim = file_claim(seller, coverage["id"])
+    assert upload(seller, claim["id"], "value_proof", png_bytes(31)).status_code == 201
+    assert upload(handler, claim["id"], "delivery_certificate", png_bytes(32)).status_code == 201
+    clock.advance(days=20)
+    assert seller.post(f"/api/v1/claims/{claim['id']}/submit").status_code == 200
+    console_request_documents(app, claim["id"])
+
+    reads = {
+        "coverages": seller.get("/api/v1/coverages"),
+        "coverage": seller.get(f"/api/v1/coverages/{coverage['id']}"),
+        "certificate": seller.get(f"/api/v1/coverages/{coverage['id']}/certificate.pdf"),
+        "inquiries": seller.get("/api/v1/inquiries"),
+        "inquiry": seller.get(f"/api/v1/inquiries/{inquiry['id']}"),
+        "claims": seller.get("/api/v1/claims"),
+        "claim": seller.get(f"/api/v1/claims/{claim['id']}"),
+        "me": seller.get("/api/v1/me"),
+        "seller": seller.get("/api/v1/sellers/S-1001"),
+    }
+    documents = reads["claim"].get_json()["documents"]
+    assert {d["kind"] for d in documents} >= {"delivery_record", "carrier_loss_letter"}
+    for document in documents:
+        url = f"/api/v1/claims/{claim['id']}/documents/{document['id']}"
+        reads[f"document {document['kind']}"] = seller.get(url)
+    reads["letter"] = seller.get(
+        f"/api/v1/inquiries/{inquiry['id']}/letters/{letter.get_json()['id']}"
+    )
+    texts = {}
+    for name, answer in reads.items():
+        assert answer.status_code == 200, name
+        if answer.mimetype == "application/pdf":
+            texts[name] = flat(pdf_text(answer.data))
+        elif answer.mimetype.startswith("image/"):
+            continue  # the bytes uploaded, nothing of ours
+        else:
+            texts[name] = answer.get_data(as_text=True)
+    cover, manifest, _ = unpacked(seller.get(f"/api/v1/claims/{claim['id']}/evidence-pack"))
+    texts |= {"pack cover sheet": cover, "pack manifest": manifest}
+    for name, text in texts.items():
+        for staff in ("handler@example.com", key_prefix(handler.key), "usr_"):
+            assert staff not in text, (name, staff)
