@@ -173,7 +173,7 @@ class ClaimSchema(ma.Schema):
     created_at = Instant(required=True)
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
-        if _staff_reading():
+        if staff_reading():
             return super().dump(obj, many=many)
         return SellerClaimSchema(many=self.many).dump(obj, many=many)
 
@@ -212,7 +212,7 @@ class SellerClaimSchema(ma.Schema):
         return _SellerClaimView(claim)
 
 
-def _staff_reading() -> bool:
+def staff_reading() -> bool:
     """Whether the request's caller is staff; anything else (a seller, or no known caller)
     reads the seller's view."""
     holder = g.get("key_holder")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from blueprints.api_blueprint import ApiBlueprint
-from blueprints.claims import DocumentFileSchema
+from blueprints.claims import DocumentFileSchema, staff_reading
 from blueprints.downloads import send_document
 from blueprints.fields import Instant
 from blueprints.pagination import PageArgsSchema, page
@@ -41,6 +41,10 @@ class LetterSchema(ma.Schema):
 
 
 class InquirySchema(ma.Schema):
+    """An inquiry as the API answers it. Staff read every field; the parcel's seller reads the
+    allow-list of :class:`SellerInquirySchema` (same shape, ``note`` null), chosen by
+    :meth:`dump` from the request's caller."""
+
     id = ma.fields.String(required=True)
     coverage_id = ma.fields.String(required=True)
     seller_id = ma.fields.String(required=True)
@@ -52,8 +56,40 @@ class InquirySchema(ma.Schema):
     closed_at = Instant(allow_none=True, required=True)
     resolution = ma.fields.String(allow_none=True, required=True)
     carrier_reference = ma.fields.String(allow_none=True, required=True)
-    note = ma.fields.String(allow_none=True, required=True)
+    note = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Ops' internal note on the carrier's answers, for staff: always null "
+            "when a seller reads it"
+        },
+    )
     letters = ma.fields.List(ma.fields.Nested(LetterSchema), required=True)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if staff_reading():
+            return super().dump(obj, many=many)
+        return SellerInquirySchema(many=self.many).dump(obj, many=many)
+
+
+class SellerInquirySchema(ma.Schema):
+    """An inquiry as the parcel's seller reads it, built from this allow-list (never by removing
+    fields from the staff view): ops' note is internal, so ``note`` is always null. A field
+    added to :class:`InquirySchema` reaches sellers only once it is added here too."""
+
+    id = ma.fields.String()
+    coverage_id = ma.fields.String()
+    seller_id = ma.fields.String()
+    status = ma.fields.String()
+    opened_at = Instant()
+    last_event_at = Instant(allow_none=True)
+    loss_window_ends_at = Instant()
+    presumed_lost_at = Instant(allow_none=True)
+    closed_at = Instant(allow_none=True)
+    resolution = ma.fields.String(allow_none=True)
+    carrier_reference = ma.fields.String(allow_none=True)
+    note = ma.fields.Constant(None)
+    letters = ma.fields.List(ma.fields.Nested(LetterSchema))
 
 
 class InquiryPageSchema(ma.Schema):

@@ -32,6 +32,7 @@ from forwarder_insure.domain.claims import (
     max_approvable,
     statuses_allowing,
 )
+from forwarder_insure.domain.money import Money
 from forwarder_insure.services import claim_documents, claims, insurer, tracking
 from forwarder_insure.services.scope import only_visible
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
@@ -195,7 +196,7 @@ def render_claim(claim_id: str, *, error: str | None = None, failed: str | None 
         image_types=IMAGE_TYPES,
         pdf_types=PDF_TYPES,
         can=available_actions(claim),
-        approvable=max_approvable(coverage.insured_value, coverage.deductible),
+        approvable=_approvable(claim, coverage),
         four_eyes=rules.four_eyes.get(claim.currency),
         requestable=[item.kind.value for item in CHECKLISTS[ClaimKind(claim.kind)]],
         now_input=input_instant(now),
@@ -203,6 +204,13 @@ def render_claim(claim_id: str, *, error: str | None = None, failed: str | None 
         failed=failed,
         form=request.form if failed else {},
     )
+
+
+def _approvable(claim: Claim, coverage: Coverage) -> Money:
+    """The most the approve form can send: an approval above the amount claimed or above the
+    insured value less deductible is refused (``check_amount_approved``), so the lower of the
+    two."""
+    return min(max_approvable(coverage.insured_value, coverage.deductible), claim.amount_claimed)
 
 
 def available_actions(claim: Claim) -> set[str]:

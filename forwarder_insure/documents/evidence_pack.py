@@ -124,7 +124,12 @@ class PackDocument:
 
 @dataclass(frozen=True)
 class CoverSheet:
-    """Everything the cover sheet states about the claim, already looked up by the caller."""
+    """Everything the cover sheet states about the claim, already looked up by the caller.
+
+    The sheet prints what it is given and nothing else, so who reads the pack is decided by the
+    caller: ``flags`` is None for a pack without screening (the seller's), which then has no
+    screening section at all, and actors and uploaders are printed as given.
+    """
 
     claim_id: str
     claim_kind: str
@@ -143,7 +148,7 @@ class CoverSheet:
     generated_at: datetime
     checklist: tuple[ChecklistLine, ...]
     documents: tuple[PackDocument, ...]
-    flags: tuple[Flag, ...]
+    flags: tuple[Flag, ...] | None
     timeline: tuple[TimelineEntry, ...]
 
     def __post_init__(self) -> None:
@@ -225,6 +230,29 @@ def _documents_table(entries: list[tuple[str | None, PackDocument]], width: floa
         rows,
         (file_width, width - file_width - uploaded_width, uploaded_width),
     )
+
+
+def _flags(flags: tuple[Flag, ...], width: float) -> list[Flowable]:
+    styles = paragraph_styles()
+    grid = grid_styles()
+    section = Paragraph("Screening flags", styles["section"])
+    if not flags:
+        return [section, Paragraph("No screening flag was raised.", styles["value"])]
+    code_width = 50 * mm
+    return [
+        section,
+        grid_table(
+            ("Flag", "Detail"),
+            [
+                [
+                    Paragraph(markup(code), grid["code"]),
+                    Paragraph(clipped(detail) if detail else "&#8212;", grid["cell"]),
+                ]
+                for code, detail in flags
+            ],
+            (code_width, width - code_width),
+        ),
+    ]
 
 
 def _content(cover: CoverSheet, width: float) -> list[Flowable]:
@@ -310,24 +338,8 @@ def _content(cover: CoverSheet, width: float) -> list[Flowable]:
     else:
         content.append(Paragraph("No document has been uploaded.", styles["value"]))
 
-    content.append(Paragraph("Screening flags", styles["section"]))
-    if cover.flags:
-        code_width = 50 * mm
-        content.append(
-            grid_table(
-                ("Flag", "Detail"),
-                [
-                    [
-                        Paragraph(markup(code), grid["code"]),
-                        Paragraph(clipped(detail) if detail else "&#8212;", grid["cell"]),
-                    ]
-                    for code, detail in cover.flags
-                ],
-                (code_width, width - code_width),
-            )
-        )
-    else:
-        content.append(Paragraph("No screening flag was raised.", styles["value"]))
+    if cover.flags is not None:
+        content.extend(_flags(cover.flags, width))
 
     content.append(Paragraph("Timeline", styles["section"]))
     if cover.timeline:

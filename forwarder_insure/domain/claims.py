@@ -269,6 +269,9 @@ def check_amount_approved(
 
 #: Timeline events that report screening. Screening is for staff: a seller never reads them.
 SCREENING_EVENTS = frozenset({"flagged", "rescreened"})
+#: Timeline events whose detail is a note staff wrote for staff (closing a recovery task, which
+#: only staff work): a seller reads that the step happened, never the note.
+STAFF_NOTE_EVENTS = frozenset({"recovery_closed"})
 #: What a seller reads on its claim's timeline in place of a staff member's identity.
 STAFF_AS_SEEN_BY_SELLER = "ops"
 

@@ -17,6 +17,7 @@ from forwarder_insure.db.models import ApiKey, Claim, ClaimEvent
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.claims import (
     SCREENING_EVENTS,
+    STAFF_NOTE_EVENTS,
     ClaimStatus,
     Step,
     actor_seen_by_seller,
@@ -41,12 +42,17 @@ def seller_actors(session: Session, seller_id: str) -> frozenset[str]:
 
 
 def as_seen_by_seller(claim: Claim, own_actors: frozenset[str]) -> list[TimelineLine]:
-    """The claim's timeline as its seller reads it: no screening lines, and staff shown as
-    ``ops`` (``own_actors`` from :func:`seller_actors`). No line's detail names a staff member:
-    details are what the step was about (amounts, document kinds, reasons meant for the
-    seller), never who took it."""
+    """The claim's timeline as its seller reads it: no screening lines, staff shown as ``ops``
+    (``own_actors`` from :func:`seller_actors`), and no detail of a staff note (the line stays).
+    No line's detail names a staff member: details are what the step was about (amounts,
+    document kinds, reasons meant for the seller), never who took it."""
     return [
-        TimelineLine(e.at, actor_seen_by_seller(e.actor, own_actors), e.event, e.detail)
+        TimelineLine(
+            e.at,
+            actor_seen_by_seller(e.actor, own_actors),
+            e.event,
+            None if e.event in STAFF_NOTE_EVENTS else e.detail,
+        )
         for e in claim.timeline
         if e.event not in SCREENING_EVENTS
     ]

@@ -51,7 +51,7 @@ def test_a_handler_rejects_a_document_and_approves(as_role, underwriter, clock, 
 
     html = page_of(handler_page, claim["id"])
     assert 'action="/ops/claims/{}/approve"'.format(claim["id"]) in html
-    assert "At most 250.00 USD" in html  # insured value less deductible
+    assert "At most 200.00 USD" in html  # the amount claimed, below the insured value
     assert "Above 1000.00 USD a supervisor must approve" in html
 
     rejected = post_form(
