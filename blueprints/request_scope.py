@@ -8,11 +8,14 @@ they are JSON and stay under the JSON size limit.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask, Response, current_app, g, request
+from flask_smorest import abort
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
@@ -25,6 +28,14 @@ log = logging.getLogger(__name__)
 #: Content types the API reads; uploads use multipart.
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("multipart/form-data",)
+
+#: How deep arrays and objects may nest in a JSON body. Our deepest request nests 4 levels;
+#: Python's parser recurses per level and fails with a RecursionError near 1000.
+MAX_JSON_DEPTH = 64
+
+_KEEP_QUOTES_AND_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
+_SAME_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_STRING = re.compile(rb'"[^"]*"')
 
 
 def runtime() -> Runtime:
@@ -74,7 +85,7 @@ def _guard_body() -> Response | None:
         return None
     if environ.get("CONTENT_TYPE", "").startswith("application/json"):
         request.max_content_length = runtime().settings.max_json_bytes
-        _refuse_nul_in_json()
+        _refuse_hostile_json()
         return None
     mimetype = request.mimetype
     if mimetype in FORM_TYPES:
@@ -87,13 +98,43 @@ def _guard_body() -> Response | None:
             f"The request body must be application/json, not {mimetype or 'unspecified'}."
         )
     request.max_content_length = runtime().settings.max_json_bytes
-    _refuse_nul_in_json()
+    _refuse_hostile_json()
     return None
 
 
-def _refuse_nul_in_json() -> None:
-    if b"\\u0000" in request.get_data(cache=True):  # JSON spells the escape with a small u
+def _refuse_hostile_json() -> None:
+    data = request.get_data(cache=True)
+    if b"\\u0000" in data:  # JSON spells the escape with a small u
         raise BadRequest("A JSON string in the request contains a NUL character (\\u0000).")
+    if json_nests_deeper_than(data, MAX_JSON_DEPTH):
+        abort(
+            400,
+            message=f"The JSON body nests arrays or objects more than {MAX_JSON_DEPTH} deep.",
+            code="json_too_deep",
+        )
+
+
+def json_nests_deeper_than(data: bytes, limit: int) -> bool:
+    """Whether the JSON text ``data`` nests arrays and objects more than ``limit`` deep, by
+    counting brackets outside strings, without parsing: a few passes of C-speed byte
+    operations. For a text that is not JSON the answer is an upper bound (it never says no to
+    a text a parser would descend deeper into)."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    if b"\x00" in data:  # UTF-16 or UTF-32 (RFC 8259 wants UTF-8, Python's parser reads all)
+        data = data.decode(json.detect_encoding(data), "replace").encode()
+    if b"\\" in data:  # escaped backslashes, then escaped quotes, go before quotes are paired
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = data.translate(_SAME_BRACKETS, _KEEP_QUOTES_AND_BRACKETS).replace(b'""', b"")
+    if b'"' in marks:  # strings with brackets in them (rare): drop them whole
+        marks = _STRING.sub(b"", marks)
+    # Each pass removes the innermost level; what stays unpaired can only add depth.
+    for level in range(limit + 1):
+        inner = marks.replace(b"[]", b"")
+        if len(inner) == len(marks):
+            return level + inner.count(b"[") > limit
+        marks = inner
+    return True
 
 
 def _finish_transaction(response: Response) -> Response:
