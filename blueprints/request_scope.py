@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import abort
@@ -112,6 +113,50 @@ def _refuse_hostile_json() -> None:
             message=f"The JSON body nests arrays or objects more than {MAX_JSON_DEPTH} deep.",
             code="json_too_deep",
         )
+    if b"\\ud" in data or b"\\uD" in data:  # only an escape can spell a lone surrogate
+        _refuse_lone_surrogates(data)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = (
+    "Contains a lone UTF-16 surrogate (an escape from \\ud800 to \\udfff without its pair), "
+    "which is not a character."
+)
+
+
+def _refuse_lone_surrogates(data: bytes) -> None:
+    """422 naming every string and key of the body that holds a lone surrogate: no database
+    can store one, and no later step should have to think about them."""
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return  # not JSON: the view's parser says so
+    messages: dict[str, Any] = {}
+
+    def visit(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                _put(messages, path, LONE_SURROGATE)
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                visit(item, (*path, str(index)))
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                name = _SURROGATE.sub("\ufffd", key)
+                if name != key:
+                    _put(messages, (*path, name), LONE_SURROGATE)
+                visit(item, (*path, name))
+
+    visit(document, ())
+    if messages:
+        abort(422, messages={"json": messages})
+
+
+def _put(messages: dict[str, Any], path: tuple[str, ...], message: str) -> None:
+    node = messages
+    for part in path:
+        node = node.setdefault(part, {})
+    node.setdefault("_schema", []).append(message)
 
 
 def json_nests_deeper_than(data: bytes, limit: int) -> bool:

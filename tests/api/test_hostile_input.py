@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 
 import pytest
 from hypothesis import given
@@ -81,3 +83,106 @@ DOCUMENTS = st.recursive(
 def test_the_depth_scan_agrees_with_the_parsed_document(document, limit, encoding):
     text = json.dumps(document, ensure_ascii=encoding != "utf-8").encode(encoding)
     assert json_nests_deeper_than(text, limit) == (_depth(document) > limit)
+
+
+LONE = "\\ud800"  # as JSON spells it: half of a UTF-16 pair, not a character
+
+
+@pytest.mark.parametrize(
+    ("escape", "pointer"),
+    [(LONE, "#/name"), ("\\udfff", "#/name"), ("\\udc00\\ud800", "#/name")],
+)
+def test_a_lone_surrogate_in_a_stored_text_field_is_a_422_naming_the_field(
+    as_role, escape, pointer
+):
+    response = as_role(Role.WAREHOUSE).put(
+        "/api/v1/sellers/S-2001",
+        data='{"name": "Acme ' + escape + '"}',
+        content_type="application/json",
+    )
+    body = assert_problem(response, 422)
+    assert body["code"] == "validation_error"
+    assert [(e["location"], e["pointer"]) for e in body["errors"]] == [("json", pointer)]
+
+
+def test_a_lone_surrogate_deep_in_a_quote_names_its_package_and_field(as_role, underwriter):
+    first, second = _package_json(reference="A"), _package_json(reference="B@").replace("@", LONE)
+    response = as_role(Role.SELLER).post(
+        "/api/v1/quotes",
+        data='{"packages": [' + first + ", " + second + "]}",
+        content_type="application/json",
+    )
+    body = assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["#/packages/1/reference"]
+
+
+def test_a_lone_surrogate_in_a_field_name_is_named_too(as_role, underwriter):
+    response = as_role(Role.WAREHOUSE).post(
+        "/api/v1/tracking/events",
+        data='{"events": [{"a' + LONE + '": 1}]}',
+        content_type="application/json",
+    )
+    body = assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["#/events/0/a\ufffd"]
+
+
+def test_a_batch_holding_a_lone_surrogate_is_refused_whole(as_role, underwriter):
+    bad = {
+        "event_id": "E-1",
+        "carrier": "usps",
+        "tracking_number": "9400" + LONE,
+        "occurred_at": "2026-11-20T10:00:00Z",
+        "code": "in_transit",
+    }
+    text = json.dumps({"events": [bad]}).replace("\\\\ud800", "\\ud800")
+    response = as_role(Role.WAREHOUSE).post(
+        "/api/v1/tracking/events", data=text, content_type="application/json"
+    )
+    body = assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["#/events/0/tracking_number"]
+
+
+def test_a_surrogate_pair_is_a_character_and_stays_welcome(as_role):
+    response = as_role(Role.WAREHOUSE).put(
+        "/api/v1/sellers/S-2001",
+        data='{"name": "Acme \\ud83d\\udce6"}',
+        content_type="application/json",
+    )
+    assert response.status_code in (200, 201), response.get_json()
+    assert response.get_json()["name"] == "Acme \U0001f4e6"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sellers/%ED%A0%80",
+        "/api/v1/claims?status=%ED%A0%80",
+        "/api/v1/coverages?tracking_number=%ED%A0%80",
+        "/api/v1/claims/clm_%ED%A0%80",
+    ],
+)
+def test_surrogates_encoded_in_paths_and_queries_are_no_server_error(as_role, path):
+    # Not UTF-8, so they stay percent-encoded text (or U+FFFD): a search that finds nothing.
+    response = as_role(Role.HANDLER).get(path)
+    assert response.status_code in (200, 404, 422), response.get_data(as_text=True)
+
+
+def test_a_surrogate_encoded_in_a_multipart_field_is_a_client_error(as_role):
+    response = as_role(Role.SELLER).post(
+        "/api/v1/claims/clm_x/documents",
+        data={"kind": b"\xed\xa0\x80", "file": (io.BytesIO(b"%PDF-1.4"), "a\xed\xa0\x80.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)
+
+
+def test_a_surrogate_encoded_in_a_console_form_is_a_client_error(app):
+    client = app.test_client()
+    page = client.get("/ops/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/ops/login",
+        data="email=%ED%A0%80%40x&password=%ED%A0%80&csrf_token=" + token,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert 200 <= response.status_code < 500
