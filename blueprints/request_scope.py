@@ -215,7 +215,21 @@ def _teardown(_error: BaseException | None) -> None:
         callback()
 
 
+#: On every answer under /api/, success or problem: nothing is cached (answers carry keys,
+#: claims and money), and browsers take the declared content type at its word.
+API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _api_headers(response: Response) -> Response:
+    if request.path.startswith("/api/"):
+        response.headers.update(API_HEADERS)
+    return response
+
+
 def init_request_scope(app: Flask) -> None:
     app.before_request(_guard_body)
+    # after_request functions run last-registered first: the headers go on whatever answer
+    # the transaction's end leaves (a failed commit's 503 included).
+    app.after_request(_api_headers)
     app.after_request(_finish_transaction)
     app.teardown_request(_teardown)
