@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import uuid
 
 import pytest
 from hypothesis import given
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from blueprints.request_scope import json_nests_deeper_than
 from forwarder_insure.domain.access import Role
 from tests.api.test_problems import assert_problem
-from tests.fixtures.insurance import package
+from tests.fixtures.insurance import bound, package, quote
 
 DEEP_BODIES = {
     "arrays": "[" * 990 + "]" * 990,
@@ -186,3 +187,27 @@ def test_a_surrogate_encoded_in_a_console_form_is_a_client_error(app):
         content_type="application/x-www-form-urlencoded",
     )
     assert 200 <= response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["\uff11\uff12.\uff15\uff10", "1_000.00", "\u0661\u0662.50", "1e2", "+12.50", " 12.50"],
+)
+def test_an_amount_in_anything_but_ascii_digits_is_a_422_naming_it(as_role, underwriter, amount):
+    seller = as_role(Role.SELLER)
+    response = quote(seller, package(declared_value={"amount": amount, "currency": "USD"}))
+    body = assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["#/packages/0/declared_value/amount"]
+    coverage = bound(seller)
+    response = seller.post(
+        "/api/v1/claims",
+        json={
+            "coverage_id": coverage["id"],
+            "kind": "lost",
+            "amount_claimed": {"amount": amount, "currency": "USD"},
+            "description": "Parcel never arrived",
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    body = assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["#/amount_claimed/amount"]
