@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask_smorest import abort
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from blueprints.problems import problem
 from forwarder_insure.runtime import EXTENSION_KEY, Runtime
@@ -85,7 +85,6 @@ def _guard_body() -> Response | None:
     if environ["REQUEST_METHOD"] not in {"POST", "PUT", "PATCH"} or not path.startswith("/api/"):
         return None
     if environ.get("CONTENT_TYPE", "").startswith("application/json"):
-        request.max_content_length = runtime().settings.max_json_bytes
         _refuse_hostile_json()
         return None
     mimetype = request.mimetype
@@ -98,13 +97,25 @@ def _guard_body() -> Response | None:
         raise UnsupportedMediaType(
             f"The request body must be application/json, not {mimetype or 'unspecified'}."
         )
-    request.max_content_length = runtime().settings.max_json_bytes
     _refuse_hostile_json()
     return None
 
 
-def _refuse_hostile_json() -> None:
+def _read_json_body() -> bytes:
+    """The body, at most FI_MAX_JSON_BYTES (413 beyond). A body without a Content-Length
+    (``Transfer-Encoding: chunked``) is read one byte past the limit: werkzeug would otherwise
+    hand over its first ``limit`` bytes as if they were all, and the cut JSON would be a 400."""
+    limit = runtime().settings.max_json_bytes
+    sized = request.content_length is not None  # werkzeug's reading: None when chunked
+    request.max_content_length = limit if sized else limit + 1
     data = request.get_data(cache=True)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return data
+
+
+def _refuse_hostile_json() -> None:
+    data = _read_json_body()
     if b"\\u0000" in data:  # JSON spells the escape with a small u
         raise BadRequest("A JSON string in the request contains a NUL character (\\u0000).")
     if json_nests_deeper_than(data, MAX_JSON_DEPTH):

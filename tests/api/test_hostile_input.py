@@ -211,3 +211,32 @@ def test_an_amount_in_anything_but_ascii_digits_is_a_422_naming_it(as_role, unde
     )
     body = assert_problem(response, 422)
     assert [e["pointer"] for e in body["errors"]] == ["#/amount_claimed/amount"]
+
+
+def test_a_chunked_json_body_over_the_limit_is_413_like_a_sized_one(app, as_role):
+    limit = app.extensions["forwarder_insure"].settings.max_json_bytes
+    body = json.dumps({"name": "x" * (limit + 10)}).encode()
+    response = as_role(Role.WAREHOUSE).put(
+        "/api/v1/sellers/S-2001",
+        input_stream=io.BytesIO(body),  # chunked: any Content-Length is ignored
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert_problem(response, 413)
+
+
+def test_a_chunked_json_body_within_the_limit_is_read_whole(app, as_role):
+    limit = app.extensions["forwarder_insure"].settings.max_json_bytes
+    padding = limit - len(json.dumps({"name": "Acme", "pad": ""}))
+    body = json.dumps({"name": "Acme", "pad": " " * padding}).encode()
+    assert len(body) == limit
+    response = as_role(Role.WAREHOUSE).put(
+        "/api/v1/sellers/S-2001",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    body = assert_problem(response, 422)  # read whole: the unknown field is named
+    assert [e["pointer"] for e in body["errors"]] == ["#/pad"]
