@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -82,6 +83,22 @@ def test_loss_ratio_per_underwriter_and_month(as_role, underwriter, clock):
     assert december["claims_paid"]["amount"] == "150.00"
     assert december["premium_written"]["amount"] == "0.00"
     assert december["ratio"] is None  # no premium written: no ratio, not a division by zero
+
+
+def test_the_loss_ratio_is_sent_as_the_decimal_string_the_document_describes(
+    app, as_role, underwriter
+):
+    seller = as_role(Role.SELLER)
+    bound(seller)
+    [line] = as_role(Role.HANDLER).get("/api/v1/reports/loss-ratios?month=2026-11").json["items"]
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    documented = spec["components"]["schemas"]["LossRatio"]["properties"]["ratio"]
+    assert documented["type"] == "string"
+    assert documented["format"] == "decimal"
+    assert documented["nullable"] is True
+    assert isinstance(line["ratio"], str)
+    assert re.fullmatch(documented["pattern"], line["ratio"])
+    assert line["ratio"] == "0.0000"
 
 
 def test_reports_refuse_bad_input_and_sellers(as_role, underwriter):
