@@ -237,7 +237,27 @@ def _api_headers(response: Response) -> Response:
     return response
 
 
+def _options(response_class: type[Response]) -> Callable[[], Response | None]:
+    """``OPTIONS`` on an API path answers the methods of the route the path names, as the
+    OpenAPI document lists them (plus OPTIONS, and HEAD beside GET). Flask's own answer
+    merges every route the path could match: ``…/documents/upload-url`` would also offer GET,
+    from ``…/documents/{document_id}``, which the document (concrete paths first) does not."""
+
+    def answer() -> Response | None:
+        rule = request.url_rule
+        if request.method != "OPTIONS" or rule is None or not request.path.startswith("/api/"):
+            return None
+        if not getattr(rule, "provide_automatic_options", False):
+            return None
+        response = response_class()
+        response.allow.update(sorted(rule.methods or ()))
+        return response
+
+    return answer
+
+
 def init_request_scope(app: Flask) -> None:
+    app.before_request(_options(app.response_class))
     app.before_request(_guard_body)
     # after_request functions run last-registered first: the headers go on whatever answer
     # the transaction's end leaves (a failed commit's 503 included).

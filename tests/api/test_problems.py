@@ -203,3 +203,26 @@ def test_the_docs_page_loads_only_from_its_own_origin(app):
     assert client.get(spec_url).get_json()["openapi"].startswith("3.")
     assert client.get("/api/v1/docs/index.html").status_code == 404
     assert client.get("/api/v1/docs/..%2f__init__.py").status_code == 404
+
+
+def _documented_paths(app) -> list[tuple[str, set[str]]]:
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    verbs = {"get", "put", "post", "delete", "patch"}
+    return [
+        (path, {verb.upper() for verb in operations if verb in verbs})
+        for path, operations in spec["paths"].items()
+    ]
+
+
+def test_options_allows_exactly_what_the_openapi_document_lists(app):
+    """The rule: the document's methods for the path, OPTIONS, and HEAD where GET is."""
+    client = app.test_client()
+    paths = _documented_paths(app)
+    assert len(paths) > 30
+    for path, methods in paths:
+        url = re.sub(r"\{[^}]+\}", "x_1", path)
+        response = client.options(url)
+        assert response.status_code == 200, path
+        expected = methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+        assert set(response.allow) == expected, path
+        assert response.headers["Cache-Control"] == "no-store"
