@@ -76,7 +76,9 @@ def discard_unless_committed(cleanup: Callable[[], None]) -> None:
 def _guard_body() -> Response | None:
     """Check what every request sends before a view reads it: no NUL character anywhere
     (PostgreSQL text cannot hold one, so it would fail deep inside a query), and a JSON body on
-    API writes, within its own size limit."""
+    API writes, within its own size limit, nested at most MAX_JSON_DEPTH deep and free of lone
+    surrogates. Every JSON reader (webargs, the fast readers of ``well_formed_json``) runs
+    after this."""
     environ = request.environ
     path = environ.get("PATH_INFO", "")
     query = environ.get("QUERY_STRING", "")
@@ -232,8 +234,10 @@ API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def _api_headers(response: Response) -> Response:
-    if request.path.startswith("/api/"):
-        response.headers.update(API_HEADERS)
+    if request.environ.get("PATH_INFO", "").startswith("/api/"):
+        headers = response.headers
+        for name, value in API_HEADERS.items():
+            headers[name] = value
     return response
 
 
@@ -244,8 +248,11 @@ def _options(response_class: type[Response]) -> Callable[[], Response | None]:
     from ``…/documents/{document_id}``, which the document (concrete paths first) does not."""
 
     def answer() -> Response | None:
+        environ = request.environ
+        if environ["REQUEST_METHOD"] != "OPTIONS" or not environ["PATH_INFO"].startswith("/api/"):
+            return None
         rule = request.url_rule
-        if request.method != "OPTIONS" or rule is None or not request.path.startswith("/api/"):
+        if rule is None:
             return None
         if not getattr(rule, "provide_automatic_options", False):
             return None
