@@ -226,3 +226,16 @@ def test_options_allows_exactly_what_the_openapi_document_lists(app):
         expected = methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
         assert set(response.allow) == expected, path
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_405_allows_what_the_document_and_options_allow(app):
+    client = app.test_client()
+    for path, methods in _documented_paths(app):
+        url = re.sub(r"\{[^}]+\}", "x_1", path)
+        unused = sorted({"PUT", "PATCH", "DELETE", "POST", "GET"} - methods)
+        if not unused:
+            continue
+        response = client.open(url, method=unused[0])
+        assert_problem(response, 405)
+        expected = methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+        assert set(response.allow) == expected, path
