@@ -9,7 +9,7 @@ from typing import Any
 import marshmallow as ma
 
 from forwarder_insure.domain.clock import ensure_utc, format_instant
-from forwarder_insure.domain.money import Money, MoneyError
+from forwarder_insure.domain.money import DECIMAL_TEXT, Money, MoneyError, parse_decimal
 
 
 class Instant(ma.fields.AwareDateTime):
@@ -30,10 +30,16 @@ class Instant(ma.fields.AwareDateTime):
 
 
 class DecimalString(ma.fields.Decimal):
-    """An exact decimal carried as a JSON string (``"12.50"``), documented as such."""
+    """An exact decimal carried as a JSON string (``"12.50"``), documented as such; read by
+    the one rule of ``domain/money.py`` (ASCII digits only)."""
 
     def __init__(self, **kwargs: Any):
-        metadata = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", **kwargs.pop("metadata", {})}
+        metadata = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": f"^{DECIMAL_TEXT.pattern}$",
+            **kwargs.pop("metadata", {}),
+        }
         super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
@@ -41,11 +47,18 @@ class DecimalString(ma.fields.Decimal):
             raise ma.ValidationError(
                 'Send this as a decimal string such as "12.50", not a JSON number.'
             )
-        return super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parse_decimal(value)
+        except MoneyError:
+            raise ma.ValidationError(
+                'Not a decimal string such as "12.50" (ASCII digits, an optional minus and '
+                "decimal point; no exponent, spaces or underscores)."
+            ) from None
 
 
-def positive(limit: Decimal | None = None) -> Any:
-    """A validator for decimal strings: above zero and, if given, at most ``limit``.
+def positive(limit: Decimal | None = None, *, at_least: Decimal | None = None) -> Any:
+    """A validator for decimal strings: above zero (and at least ``at_least``, if given) and,
+    if given, at most ``limit``.
 
     (marshmallow's Range would publish its bounds as numbers on a string-typed field.)
     """
@@ -53,6 +66,8 @@ def positive(limit: Decimal | None = None) -> Any:
     def check(value: Decimal) -> None:
         if value <= 0:
             raise ma.ValidationError("Must be greater than zero.")
+        if at_least is not None and value < at_least:
+            raise ma.ValidationError(f"Must be at least {at_least}.")
         if limit is not None and value > limit:
             raise ma.ValidationError(f"Must be at most {limit}.")
 

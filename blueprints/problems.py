@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, json, request
+from flask import Response, current_app, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
@@ -120,6 +120,8 @@ def http_problem(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     headers.update(data.get("headers") or {})
+    if status == 405 and "Allow" in headers:
+        headers["Allow"] = _allowed_by_the_named_route(headers["Allow"])
     if "messages" in data:
         errors = field_errors(data["messages"])
         return problem(
@@ -132,6 +134,18 @@ def http_problem(error: HTTPException) -> Response:
         )
     detail = data.get("message") or error.description
     return problem(status, detail=detail, code=data.get("code"), headers=headers)
+
+
+def _allowed_by_the_named_route(merged: str) -> str:
+    """The Allow of a 405: the methods of the route the path names (the concrete route where a
+    templated one also matches, as OPTIONS answers and the OpenAPI document reads), not
+    werkzeug's union over every route that matches the path."""
+    try:
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        rule, _ = adapter.match(method="OPTIONS", return_rule=True)
+    except HTTPException:
+        return merged
+    return ", ".join(sorted(rule.methods or ()))
 
 
 def status_of(error: DomainError) -> int:

@@ -11,11 +11,11 @@ returns None and the schema reads the request instead, with its full per-field e
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from forwarder_insure.domain.countries import COUNTRIES
-from forwarder_insure.domain.money import Money, MoneyError
+from forwarder_insure.domain.money import DECIMAL_TEXT, Money, MoneyError
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 FIELDS = frozenset(
@@ -34,6 +34,8 @@ REQUIRED = FIELDS - {"service"}
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 CARRIER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 SERVICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+#: Weights are stored in whole grams: a lighter parcel would be stored as weighing nothing.
+MIN_WEIGHT = Decimal("0.001")
 MAX_WEIGHT = Decimal(1000)
 MAX_PACKAGES = 500
 
@@ -82,7 +84,7 @@ def read_package(raw: Any) -> dict[str, Any] | None:
     if (
         value is None
         or weight is None
-        or not 0 < weight <= MAX_WEIGHT
+        or not MIN_WEIGHT <= weight <= MAX_WEIGHT
         or origin is None
         or destination is None
         or carrier is None
@@ -101,13 +103,9 @@ def read_package(raw: Any) -> dict[str, Any] | None:
 
 
 def _decimal(raw: Any) -> Decimal | None:
-    if type(raw) is not str:
+    if type(raw) is not str or not DECIMAL_TEXT.fullmatch(raw):
         return None
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    return Decimal(raw)
 
 
 def _money(raw: Any) -> Money | None:

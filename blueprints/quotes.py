@@ -10,7 +10,6 @@ document, and still read every request the fast reader does not accept.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -19,7 +18,13 @@ from flask.views import MethodView
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import DecimalString, Instant, MoneySchema, positive
-from blueprints.quote_packages import CARRIER, MAX_PACKAGES, read_quote_request
+from blueprints.quote_packages import (
+    CARRIER,
+    MAX_PACKAGES,
+    MAX_WEIGHT,
+    MIN_WEIGHT,
+    read_quote_request,
+)
 from blueprints.request_scope import key_holder, request_now, runtime
 from forwarder_insure.domain.access import ALL_ROLES, Role
 from forwarder_insure.domain.clock import format_instant
@@ -73,8 +78,8 @@ class QuotePackageSchema(ma.Schema):
     )
     weight_kg = DecimalString(
         required=True,
-        validate=positive(Decimal(1000)),
-        metadata={"example": "1.20"},
+        validate=positive(MAX_WEIGHT, at_least=MIN_WEIGHT),
+        metadata={"example": "1.20", "description": f"{MIN_WEIGHT} to {MAX_WEIGHT} kg"},
     )
 
     @ma.pre_load

@@ -10,7 +10,7 @@ from flask import Response
 from flask.views import MethodView
 
 from blueprints.api_blueprint import ApiBlueprint
-from blueprints.fields import MoneySchema
+from blueprints.fields import DecimalString, MoneySchema
 from blueprints.request_scope import db_session
 from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.domain.errors import DomainError
@@ -54,7 +54,16 @@ class LossRatioSchema(ma.Schema):
     premium_written = ma.fields.Nested(MoneySchema, required=True)
     claims_incurred = ma.fields.Nested(MoneySchema, required=True)
     claims_paid = ma.fields.Nested(MoneySchema, required=True)
-    ratio = ma.fields.Decimal(as_string=True, allow_none=True, required=True)
+    # A decimal string, as money amounts are: exact to the four places it is rounded to, where
+    # a JSON number would reach most clients as a binary float.
+    ratio = DecimalString(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Claims incurred / premium written, 4 decimals; null without premium",
+            "example": "0.4375",
+        },
+    )
 
 
 class LossRatiosSchema(ma.Schema):

@@ -57,8 +57,7 @@ def configure(app: Flask, settings: Settings) -> None:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Swagger UI is served from the package by blueprints/api_docs.py, never from a CDN.
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Shipment insurance and claims. Errors are RFC 9457 "
@@ -88,9 +87,12 @@ def register_rate_limits(app: Flask, settings: Settings) -> None:
 
 
 def register_api(app: Flask):
+    from blueprints import api_docs
     from blueprints.problems import ProblemApi
 
-    return ProblemApi(app)
+    api = ProblemApi(app)
+    app.register_blueprint(api_docs.blp)
+    return api
 
 
 def register_blueprints(app: Flask, api) -> None:

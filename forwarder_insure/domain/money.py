@@ -8,6 +8,7 @@ rounding rule, :data:`ROUNDING` (half-up to the currency's minor unit), applied 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from functools import cache
@@ -65,10 +66,25 @@ def _quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
+#: A decimal written as text: ASCII digits with an optional minus and decimal point. Decimal()
+#: alone would also take full-width or other scripts' digits, "1_000", "1e3", "+5", " 5 ", "NaN".
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def parse_decimal(text: str) -> Decimal:
+    """The exact value of a decimal written as :data:`DECIMAL_TEXT`, or InvalidAmount."""
+    if not DECIMAL_TEXT.fullmatch(text):
+        raise InvalidAmount(f"{text!r} is not a decimal such as 12.50 (ASCII digits, no exponent)")
+    return Decimal(text)
+
+
 def to_decimal(value: Decimal | int | str) -> Decimal:
-    """Parse an exact amount; floats are refused because they are not exact."""
+    """Parse an exact amount; floats are refused because they are not exact, and text must be
+    :data:`DECIMAL_TEXT`."""
     if isinstance(value, bool | float):
         raise InvalidAmount("money amounts must be Decimal, int or str, never float")
+    if isinstance(value, str):
+        return parse_decimal(value)
     try:
         amount = value if isinstance(value, Decimal) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):

@@ -11,6 +11,7 @@ of the month's end; a bordereau re-run for an old month shows the claim's latest
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -74,6 +75,9 @@ CLAIM_COLUMNS = (
 )
 
 
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
 @dataclass(frozen=True)
 class Month:
     """A calendar month in UTC: ``[start, end)``."""
@@ -83,12 +87,19 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
+        """``YYYY-MM`` in ASCII digits, a month whose start and end are both instants Python
+        can hold (so 0001-01 to 9999-11)."""
+        match = _MONTH.fullmatch(text)
         try:
-            year, month = (int(part) for part in text.split("-"))
-            start = date(year, month, 1)
-        except ValueError:
+            if match is None:
+                raise ValueError(text)
+            year, month = int(match[1]), int(match[2])
+            date(year, month, 1)
+            parsed = cls(year, month)
+            parsed.end  # noqa: B018 (9999-12 ends in a year datetime cannot hold)
+        except (ValueError, OverflowError):
             raise Invalid(f"{text!r} is not a month like 2026-11", code="invalid_month") from None
-        return cls(start.year, start.month)
+        return parsed
 
     @property
     def start(self) -> datetime:

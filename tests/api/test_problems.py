@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -133,3 +134,108 @@ def test_unexpected_exception_is_a_500_problem_with_an_error_id_and_no_traceback
     assert body["error_id"].startswith("err_")
     assert "secret internals" not in response.get_data(as_text=True)
     assert body["error_id"] in caplog.text
+
+
+def _answers_of_every_kind(app, as_role):
+    @app.get("/api/v1/test-slow-down")
+    def slow_down():
+        from flask_smorest import abort
+
+        abort(429, message="Slow down.", headers={"Retry-After": "1"})
+
+    @app.get("/api/v1/test-boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    client, handler, warehouse = app.test_client(), as_role(Role.HANDLER), as_role(Role.WAREHOUSE)
+    limit = app.extensions["forwarder_insure"].settings.max_json_bytes
+    return {
+        "200": handler.get("/api/v1/me"),
+        "openapi": client.get("/api/v1/openapi.json"),
+        "docs": client.get("/api/v1/docs"),
+        "docs asset": client.get("/api/v1/docs/swagger-ui.css", buffered=True),
+        "400": warehouse.put("/api/v1/sellers/S-1", data="{", content_type="application/json"),
+        "401": client.get("/api/v1/me"),
+        "403": as_role(Role.TRACKING).get("/api/v1/sellers/S-1001"),
+        "404": client.get("/api/v1/no-such-thing"),
+        "405": client.delete("/api/v1/quotes"),
+        "413": warehouse.put(
+            "/api/v1/sellers/S-1",
+            data=json.dumps({"name": "x" * (limit + 10)}),
+            content_type="application/json",
+        ),
+        "415": warehouse.put("/api/v1/sellers/S-1", data="x", content_type="text/plain"),
+        "422": warehouse.put("/api/v1/sellers/S-1", json={}),
+        "429": client.get("/api/v1/test-slow-down"),
+        "500": client.get("/api/v1/test-boom"),
+    }
+
+
+def test_every_api_answer_is_uncacheable_and_unsniffable(app, as_role):
+    for kind, response in _answers_of_every_kind(app, as_role).items():
+        if kind.isdigit():
+            assert response.status_code == int(kind), kind
+        assert response.headers.get("Cache-Control") == "no-store", kind
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", kind
+
+
+def test_the_docs_page_loads_only_from_its_own_origin(app):
+    client = app.test_client()
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert not re.search(r"https?://", html), "the page names another host"
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self';" in policy
+    assert "http" not in policy
+    assert "unsafe" not in policy
+    assert "<script>" not in html  # no inline script: every <script> has a src
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith(".js") for a in assets)
+    assert any(a.endswith(".css") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/api/v1/docs/"), asset
+        response = client.get(asset, buffered=True)
+        assert response.status_code == 200, asset
+        assert response.get_data(), asset
+    spec_url = re.search(r'data-spec-url="([^"]+)"', html).group(1)
+    assert client.get(spec_url).get_json()["openapi"].startswith("3.")
+    assert client.get("/api/v1/docs/index.html").status_code == 404
+    assert client.get("/api/v1/docs/..%2f__init__.py").status_code == 404
+
+
+def _documented_paths(app) -> list[tuple[str, set[str]]]:
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    verbs = {"get", "put", "post", "delete", "patch"}
+    return [
+        (path, {verb.upper() for verb in operations if verb in verbs})
+        for path, operations in spec["paths"].items()
+    ]
+
+
+def test_options_allows_exactly_what_the_openapi_document_lists(app):
+    """The rule: the document's methods for the path, OPTIONS, and HEAD where GET is."""
+    client = app.test_client()
+    paths = _documented_paths(app)
+    assert len(paths) > 30
+    for path, methods in paths:
+        url = re.sub(r"\{[^}]+\}", "x_1", path)
+        response = client.options(url)
+        assert response.status_code == 200, path
+        expected = methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+        assert set(response.allow) == expected, path
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_405_allows_what_the_document_and_options_allow(app):
+    client = app.test_client()
+    for path, methods in _documented_paths(app):
+        url = re.sub(r"\{[^}]+\}", "x_1", path)
+        unused = sorted({"PUT", "PATCH", "DELETE", "POST", "GET"} - methods)
+        if not unused:
+            continue
+        response = client.open(url, method=unused[0])
+        assert_problem(response, 405)
+        expected = methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+        assert set(response.allow) == expected, path

@@ -244,3 +244,13 @@ def test_the_quote_body_is_compact_json_in_the_documented_field_order(as_role, u
     assert domestic["carrier_base_cover"] == {"amount": "100.00", "currency": "USD"}
     assert list(declined) == ["reference", "status", "decline"]
     assert list(declined["decline"]) == ["code", "detail"]
+
+
+def test_a_weight_under_a_gram_is_refused_by_either_reader(as_role, underwriter):
+    seller = as_role(Role.SELLER)
+    fast = quote(seller, package(weight_kg="0.0004"))  # would be stored as 0 g
+    slow = quote(seller, package(weight_kg="0.0004", colour="red"))  # the schema's path
+    assert fast.status_code == 422
+    assert [e["pointer"] for e in fast.get_json()["errors"]] == ["#/packages/0/weight_kg"]
+    assert "#/packages/0/weight_kg" in [e["pointer"] for e in slow.get_json()["errors"]]
+    assert quote(seller, package(weight_kg="0.001")).status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -84,12 +85,60 @@ def test_loss_ratio_per_underwriter_and_month(as_role, underwriter, clock):
     assert december["ratio"] is None  # no premium written: no ratio, not a division by zero
 
 
+def test_the_loss_ratio_is_sent_as_the_decimal_string_the_document_describes(
+    app, as_role, underwriter
+):
+    seller = as_role(Role.SELLER)
+    bound(seller)
+    [line] = as_role(Role.HANDLER).get("/api/v1/reports/loss-ratios?month=2026-11").json["items"]
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    documented = spec["components"]["schemas"]["LossRatio"]["properties"]["ratio"]
+    assert documented["type"] == "string"
+    assert documented["format"] == "decimal"
+    assert documented["nullable"] is True
+    assert isinstance(line["ratio"], str)
+    assert re.fullmatch(documented["pattern"], line["ratio"])
+    assert line["ratio"] == "0.0000"
+
+
 def test_reports_refuse_bad_input_and_sellers(as_role, underwriter):
     handler = as_role(Role.HANDLER)
     assert bordereau(handler, "uw_nothing", "premium").status_code == 404
     assert bordereau(handler, underwriter, "premium", "2026-13").status_code == 422
     assert bordereau(handler, underwriter, "losses").status_code == 422
     assert bordereau(as_role(Role.SELLER), underwriter, "premium").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "month",
+    [
+        "9999-12",
+        "0000-01",
+        "2026-00",
+        "\uff12\uff10\uff12\uff16-\uff11\uff11",
+        "+2026-11",
+        "2_026-11",
+        "202-11",
+    ],
+)
+def test_a_month_outside_the_calendar_is_422_in_the_api_and_a_usage_error_in_the_cli(
+    app, as_role, underwriter, month
+):
+    handler = as_role(Role.HANDLER)
+    response = handler.get("/api/v1/reports/loss-ratios", query_string={"month": month})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["errors"][0]["pointer"] == "#/month"
+    assert bordereau(handler, underwriter, "claims", month).status_code == 422
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["export", "loss-ratio", "--month", month])
+    assert result.exit_code == 2, result.output
+    assert "--month" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_calendars_last_reportable_month_is_9999_11(as_role, underwriter):
+    response = as_role(Role.HANDLER).get("/api/v1/reports/loss-ratios?month=9999-11")
+    assert response.status_code == 200, response.get_data(as_text=True)
 
 
 def test_the_cli_writes_the_same_bordereau(app, as_role, underwriter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from datetime import timedelta
@@ -13,7 +14,7 @@ from forwarder_insure.db.models import IdempotencyRecord
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services import idempotency
 from forwarder_insure.services.credentials import create_api_key
-from jobs.registry import job_lock_id, run_job
+from jobs.registry import JOBS, job_lock_id, run_job
 
 
 def store_answers(database, now, ages_hours):
@@ -86,5 +87,64 @@ def test_a_job_held_by_another_scheduler_is_skipped(committing_database, clock, 
     finally:
         done.set()
         thread.join(10)
-    assert summary == {"job": "purge-idempotency-keys", "skipped": "running elsewhere"}
+    assert summary == {"job": "purge-idempotency-keys", "purged": 0, "skipped": True}
     assert run_job(committing_database, "purge-idempotency-keys", clock.now())["purged"] == 0
+
+
+def _held_lock(database, job_id: str):
+    """A context in which another scheduler holds ``job_id``'s advisory lock."""
+
+    @contextlib.contextmanager
+    def held():
+        holding, done = threading.Event(), threading.Event()
+
+        def other_scheduler():
+            with database.unit_of_work() as session:
+                session.execute(select(func.pg_advisory_xact_lock(job_lock_id(job_id))))
+                holding.set()
+                done.wait(10)
+
+        thread = threading.Thread(target=other_scheduler)
+        thread.start()
+        try:
+            assert holding.wait(10)
+            yield
+        finally:
+            done.set()
+            thread.join(10)
+
+    return held()
+
+
+@pytest.mark.postgres_only
+def test_a_skipped_sweep_prints_the_documented_summary_with_zeros(committing_app, backend):
+    database = committing_app.extensions["forwarder_insure"].database
+    runner = committing_app.test_cli_runner()
+    with _held_lock(database, "tracking-sweep"):
+        sweep = runner.invoke(args=["sweep"])
+        run_job_ = runner.invoke(args=["run-job", "tracking-sweep"])
+    assert sweep.exit_code == 0, sweep.output
+    assert json.loads(sweep.stdout.splitlines()[-1]) == {
+        "opened": 0,
+        "presumed_lost": 0,
+        "resolved": 0,
+        "skipped": True,
+    }
+    assert json.loads(run_job_.stdout.splitlines()[-1]) == {
+        "job": "tracking-sweep",
+        "opened": 0,
+        "presumed_lost": 0,
+        "resolved": 0,
+        "skipped": True,
+    }
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("job_id", sorted(j.id for j in JOBS.values() if j.run is not None))
+def test_a_skipped_run_has_the_keys_of_a_real_run(committing_database, clock, backend, job_id):
+    with _held_lock(committing_database, job_id):
+        skipped = run_job(committing_database, job_id, clock.now())
+    real = run_job(committing_database, job_id, clock.now())
+    assert skipped.pop("skipped") is True
+    assert "skipped" not in real
+    assert skipped.keys() == real.keys()

@@ -40,6 +40,10 @@ VARIANTS: dict[str, list[Any]] = {
         {"amount": "30000", "currency": "JPY"},
         {"amount": "1.500", "currency": "KWD"},
         {"amount": " 12.50 ", "currency": "EUR"},
+        {"amount": "\uff11\uff12.\uff15\uff10", "currency": "USD"},  # full-width digits
+        {"amount": "1_000.00", "currency": "USD"},
+        {"amount": "+12.50", "currency": "USD"},
+        {"amount": "12.", "currency": "USD"},
         {"amount": "0", "currency": "USD"},
         {"amount": "-1", "currency": "USD"},
         {"amount": "1.001", "currency": "USD"},
@@ -64,6 +68,11 @@ VARIANTS: dict[str, list[Any]] = {
     "weight_kg": [
         "1.20",
         "0.001",
+        "0.0009",
+        "0.0004",
+        "0.0015",
+        "\u0661.\u0662",  # Arabic-Indic digits
+        "1_0",
         "1000",
         "1000.0001",
         "0",
@@ -148,3 +157,19 @@ def test_a_typical_package_takes_the_fast_path():
 )
 def test_the_fast_request_reader_takes_only_well_formed_requests(raw, accepted):
     assert (read_quote_request(raw) is not None) is accepted
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("declared_value", {"amount": "\uff11\uff12.\uff15\uff10", "currency": "USD"}),
+        ("declared_value", {"amount": "1_000.00", "currency": "USD"}),
+        ("weight_kg", "1_0"),
+        ("weight_kg", "0.0004"),  # 0 g once stored in whole grams
+        ("weight_kg", "0.0009"),
+    ],
+)
+def test_neither_reader_takes_foreign_digits_underscores_or_a_weight_under_a_gram(field, value):
+    raw = with_field(VALID, field, value)
+    assert read_package(raw) is None
+    assert schema_load(raw) is None
