@@ -5,6 +5,11 @@ seen so far: the last event time only ever moves forward, the status follows the
 and a delivered or returned parcel stays so whatever older news arrives. ``label_created`` is not
 a carrier scan: the label exists, the carrier has not seen the parcel.
 
+Tracking numbers: the warehouse prints the labels, so a number attached with a warehouse key (or
+by ops staff, who act for it) is authoritative and confirmed; a seller's number is only the
+seller's word until the warehouse attaches the same number. Scans are matched to confirmed
+numbers only, so a seller can neither block nor take another parcel's scans.
+
 Deadlines: a parcel silent for its carrier's *silent period* gets an inquiry; one silent until
 its *loss window* is presumed lost. Both are counted from the last scan, or from binding for a
 parcel never scanned.
@@ -15,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from forwarder_insure.domain.access import Caller
 
 EVENT_CODES = (
     "label_created",
@@ -45,6 +52,16 @@ LIVE_INQUIRY_STATUSES = ("open", "presumed_lost")
 
 #: Statuses in which a silent parcel is watched by the sweep.
 WATCHED_STATUSES = ("awaiting_pickup", "in_transit", "exception")
+
+
+#: Who attached a package's tracking number.
+WAREHOUSE_SOURCE = "warehouse"
+SELLER_SOURCE = "seller"
+
+
+def tracking_source(caller: Caller) -> str:
+    """Whose word a tracking number is: a seller's own, or the warehouse's (authoritative)."""
+    return SELLER_SOURCE if caller.is_seller else WAREHOUSE_SOURCE
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """Tracking ingestion: carrier events in, parcel state and inquiries updated.
 
 One call takes a batch (up to 1,000 events from the API, or a chunk of a CSV file). Events are
-stored once per (carrier, event id), matched to the live coverage with their tracking number,
-and applied to each parcel under a row lock, so concurrent batches for one parcel serialise and
-the sweep (which skips locked parcels) never opens an inquiry on a parcel being delivered.
-Events for numbers no package has yet are kept and applied when the number is attached.
+stored once per (carrier, event id), matched to the live coverage whose tracking number the
+warehouse confirmed (a seller's unconfirmed number takes no scans: the warehouse prints the
+labels, so only its word decides whose parcel a number is), and applied to each parcel under a
+row lock, so concurrent batches for one parcel serialise and the sweep (which skips locked
+parcels) never opens an inquiry on a parcel being delivered.
+Events for numbers no package has confirmed yet are kept and applied when the warehouse attaches
+or confirms the number.
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ def ingest(
 
 
 def apply_waiting_events(session: Session, coverage: Coverage, now: datetime, actor: Caller) -> int:
-    """Attach and apply events that arrived before this coverage had its tracking number."""
+    """Attach and apply events that arrived before the warehouse confirmed this parcel's number."""
     waiting = list(
         session.execute(
             select(TrackingEvent).where(
@@ -133,9 +136,10 @@ PARCEL_COLUMNS = (
 
 
 def _lock_live_parcels(session: Session, pairs: set[tuple[str, str]]) -> list[Row]:
-    """Live coverages with these (carrier, tracking number) pairs, row-locked in id order.
+    """Live coverages holding these (carrier, tracking number) pairs as warehouse-confirmed
+    numbers (at most one each), row-locked in id order.
 
-    One query per carrier with a plain IN list, which the partial unique index on live
+    One query per carrier with a plain IN list, which the partial unique index on live confirmed
     (carrier, tracking number) answers directly.
     """
     numbers: dict[str, list[str]] = defaultdict(list)
@@ -150,6 +154,7 @@ def _lock_live_parcels(session: Session, pairs: set[tuple[str, str]]) -> list[Ro
                 Coverage.tracking_number.in_(sorted(carrier_numbers)),
                 Coverage.tracking_number.is_not(None),
                 Coverage.status == "active",
+                Coverage.tracking_confirmed_at.is_not(None),
             )
             .order_by(Coverage.id)
             .with_for_update()

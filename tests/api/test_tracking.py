@@ -41,7 +41,7 @@ def test_events_for_an_unknown_number_wait_for_it(app, as_role, underwriter):
     early = post_events(carrier, event("w1", "TRK-3", "2026-11-21T11:00:00Z", "picked_up"))
     assert early["unmatched"] == 1
     coverage = bound(seller)
-    attached = seller.patch(
+    attached = as_role(Role.WAREHOUSE).patch(
         f"/api/v1/coverages/{coverage['id']}", json={"tracking_number": "TRK-3"}
     )
     assert attached.get_json()["package"]["status"] == "in_transit"
