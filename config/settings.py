@@ -57,6 +57,9 @@ class Settings:
     job_schedules: tuple[tuple[str, str], ...] = ()
     #: How long a stored Idempotency-Key answer is replayed (the draft asks for 24 h or more).
     idempotency_ttl: timedelta = timedelta(hours=24)
+    #: How far ahead of its arrival a carrier event may be dated (``FI_TRACKING_MAX_FUTURE``, in
+    #: hours, or with a unit: ``90m``, ``36h``, ``2d``); later ones are rejected one by one.
+    tracking_max_future: timedelta = timedelta(days=1)
     #: Largest JSON request body; documents have their own, larger limit.
     max_json_bytes: int = 2 * 1024 * 1024
     #: Largest uploaded document.
@@ -184,6 +187,7 @@ CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
 #: Optional tuning variables and how each is parsed.
 _OPTIONAL = {
     "FI_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl", lambda v: timedelta(hours=float(v))),
+    "FI_TRACKING_MAX_FUTURE": ("tracking_max_future", lambda v: _duration(v, "h")),
     "FI_MAX_JSON_BYTES": ("max_json_bytes", int),
     "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
     "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),
@@ -191,6 +195,17 @@ _OPTIONAL = {
     "FI_UNDERWRITER_CACHE_SECONDS": ("underwriter_cache_seconds", float),
     "FI_API_KEY_CACHE_SECONDS": ("api_key_cache_seconds", float),
 }
+
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(raw: str, default_unit: str) -> timedelta:
+    """``"36"`` (in ``default_unit``), ``"90m"``, ``"36h"``, ``"2d"`` → a timedelta."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", raw.lower())
+    if match is None:
+        raise ValueError("expected a number with an optional unit s, m, h or d")
+    return timedelta(**{_UNITS[match[2] or default_unit]: float(match[1])})
 
 
 def _signing_keys(raw: str | None, secret_key: str) -> tuple[tuple[str, str], ...]:

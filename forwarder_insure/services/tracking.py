@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
@@ -23,11 +24,13 @@ from sqlalchemy.orm import Session
 from forwarder_insure.db.models import Coverage, TrackingEvent
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.tracking import (
+    DEFAULT_MAX_FUTURE,
     ParcelState,
     Scan,
     apply_scans,
     deadlines,
     moved_since,
+    too_far_ahead,
 )
 from forwarder_insure.services import inquiries
 from forwarder_insure.services.upsert import dialect_insert
@@ -46,16 +49,48 @@ class IncomingEvent:
     location: str | None = None
 
 
+@dataclass(frozen=True)
+class EventBatch:
+    """A batch as read from the API or a CSV file: the valid events with their index among
+    what was sent, and an error entry (``{"index", "event_id", "errors"}``) per invalid one."""
+
+    events: list[IncomingEvent]
+    indices: list[int]
+    errors: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RejectedEvent:
+    """An event refused on its own; the rest of its batch is still taken."""
+
+    #: Its position in the batch handed to ``ingest``.
+    position: int
+    event_id: str
+    #: The field at fault, and why (for a person).
+    field: str
+    reason: str
+
+
 @dataclass
 class IngestSummary:
     accepted: int = 0
     duplicates: int = 0
     unmatched: int = 0
+    rejected: list[RejectedEvent] = field(default_factory=list)
 
     def add(self, other: IngestSummary) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.unmatched += other.unmatched
+        self.rejected += other.rejected
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "unmatched": self.unmatched,
+            "rejected": len(self.rejected),
+        }
 
 
 def history(session: Session, coverage_id: str) -> list[TrackingEvent]:
@@ -70,13 +105,37 @@ def history(session: Session, coverage_id: str) -> list[TrackingEvent]:
 
 
 def ingest(
-    session: Session, events: Sequence[IncomingEvent], now: datetime, actor: Caller = SYSTEM
+    session: Session,
+    events: Sequence[IncomingEvent],
+    now: datetime,
+    actor: Caller = SYSTEM,
+    *,
+    max_future: timedelta = DEFAULT_MAX_FUTURE,
 ) -> IngestSummary:
-    """Store and apply one batch of valid events; duplicates (in the batch or before) count once."""
+    """Store and apply one batch of valid events; duplicates (in the batch or before) count once.
+
+    An event dated more than ``max_future`` after ``now`` is rejected on its own (listed in the
+    summary with its position), and the rest of the batch is taken.
+    """
+    summary = IngestSummary()
     unique: dict[tuple[str, str], IncomingEvent] = {}
-    for event in events:
-        unique.setdefault((event.carrier, event.event_id), event)
-    summary = IngestSummary(duplicates=len(events) - len(unique))
+    for position, event in enumerate(events):
+        if too_far_ahead(event.occurred_at, now, max_future):
+            summary.rejected.append(
+                RejectedEvent(
+                    position,
+                    event.event_id,
+                    "occurred_at",
+                    "The event is dated more than "
+                    f"{max_future.total_seconds() / 3600:g} hours after it reached us.",
+                )
+            )
+            continue
+        key = (event.carrier, event.event_id)
+        if key in unique:
+            summary.duplicates += 1
+        else:
+            unique[key] = event
     if not unique:
         return summary
     # Lock the parcels first (in id order, so concurrent batches cannot deadlock), then store the
