@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import IO, Any
 
@@ -66,15 +67,11 @@ def import_csv(
                 first_line + read.indices[refused.position],
                 [{"pointer": f"#/{refused.field}", "detail": refused.reason}],
             )
-        total.add(summary)
-        on_progress(lines - 1, _counts(total, rejected))
-    return _counts(total, rejected)
-
-
-def _counts(total: IngestSummary, invalid: int) -> dict[str, int]:
-    counts = total.counts()
-    counts["rejected"] += invalid
-    return counts
+        rejected += len(summary.rejected)
+        # Counted, not kept: a large file's refused rows have been reported already.
+        total.add(replace(summary, rejected=[]))
+        on_progress(lines - 1, total.counts() | {"rejected": rejected})
+    return total.counts() | {"rejected": rejected}
 
 
 def _batches(reader: csv.DictReader, size: int) -> Iterator[list[dict[str, Any]]]:
