@@ -50,15 +50,16 @@ VALUES ('uw_bench', 'Bench Underwriter', 'B-1', '["*"]', '["*"]', 'US', 'USD',
 
 INSERT INTO coverages (
     id, quote_id, certificate_number, status, seller_id, order_reference, package_reference,
-    carrier, service, tracking_number, origin_country, destination_country, category,
-    weight_grams, package_status, last_event_at, first_scan_at, silent_period_days,
-    loss_window_days, inquiry_due_at, loss_due_at, currency, declared_minor, insured_minor,
-    premium_minor, deductible_minor, underwriter_id, underwriter_currency,
+    carrier, service, tracking_number, tracking_source, tracking_confirmed_at, origin_country,
+    destination_country, category, weight_grams, package_status, last_event_at, first_scan_at,
+    silent_period_days, loss_window_days, inquiry_due_at, loss_due_at, currency, declared_minor,
+    insured_minor, premium_minor, deductible_minor, underwriter_id, underwriter_currency,
     insured_underwriter_minor, premium_underwriter_minor, rate_card_version, bound_at)
 SELECT
     'cov_' || lpad(n::text, 12, '0'), 'quo_' || n, 'FI-' || lpad(n::text, 12, '0'), 'active',
     'S-' || (n % 500 + 1), 'ORD-' || n, 'ORD-' || n || '/1', 'usps', 'priority',
-    'TRK' || lpad(n::text, 12, '0'), 'CN', 'US', 'electronics', 1200, 'in_transit',
+    'TRK' || lpad(n::text, 12, '0'), 'warehouse', scan - interval '2 days', 'CN', 'US',
+    'electronics', 1200, 'in_transit',
     scan, scan - interval '1 day', 14, 45,
     scan + interval '14 days', scan + interval '45 days',
     'USD', 25000, 25000, 375, 0, 'uw_bench', 'USD', 25000, 375, '2026-11.1',

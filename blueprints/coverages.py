@@ -51,6 +51,14 @@ class CoveredPackageSchema(ma.Schema):
     carrier = ma.fields.String(required=True)
     service = ma.fields.String(allow_none=True, required=True)
     tracking_number = ma.fields.String(allow_none=True, required=True)
+    tracking_confirmed = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether the warehouse (which prints the labels) attached or confirmed "
+            "the tracking number. Carrier scans are matched to confirmed numbers only; a number "
+            "attached by the seller alone takes no scans and earns no records of ours until then."
+        },
+    )
     status = ma.fields.String(
         attribute="package_status", required=True, validate=ma.validate.OneOf(PACKAGE_STATUSES)
     )
@@ -188,8 +196,13 @@ class CoverageById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data: dict[str, Any], coverage_id: str):
-        """Attach the tracking number when the label prints (409 if another package of the
-        carrier already has it, or once the parcel has been scanned)."""
+        """Attach the tracking number when the label prints.
+
+        A warehouse key's number is authoritative and confirmed (409 tracking_number_in_use if
+        another package of the carrier has it confirmed). A seller's number stays unconfirmed
+        until the warehouse attaches the same one: it never conflicts with other packages and
+        takes no scans meanwhile; a seller cannot change a confirmed number (409
+        tracking_number_confirmed). 409 already_scanned once the parcel has been scanned."""
         return coverages.attach_tracking(
             db_session(),
             key_holder().caller,

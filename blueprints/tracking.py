@@ -11,7 +11,7 @@ from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import Instant
 from blueprints.problems import field_errors
 from blueprints.quote_packages import CARRIER
-from blueprints.request_scope import db_session, key_holder, request_now
+from blueprints.request_scope import db_session, key_holder, request_now, runtime
 from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.tracking import EVENT_CODES
 from forwarder_insure.services import tracking
@@ -78,15 +78,26 @@ class IngestResultSchema(ma.Schema):
     accepted = ma.fields.Integer(required=True)
     duplicates = ma.fields.Integer(required=True)
     unmatched = ma.fields.Integer(required=True)
-    rejected = ma.fields.List(ma.fields.Nested(EventErrorSchema), required=True)
+    rejected = ma.fields.List(
+        ma.fields.Nested(EventErrorSchema),
+        required=True,
+        metadata={
+            "description": "Events refused one by one (invalid, or dated too far after they "
+            "reached us), each with its index in the batch, its event_id and the reasons."
+        },
+    )
+    rejected_count = ma.fields.Integer(
+        required=True, metadata={"description": "How many events are listed under rejected."}
+    )
 
 
 EVENT_SCHEMA = TrackingEventSchema()
 
 
-def read_events(raw_events: list[Any]) -> tuple[list[tracking.IncomingEvent], list[dict[str, Any]]]:
-    """Valid events, and an error entry (with its index) for each invalid one."""
-    valid, rejected = [], []
+def read_events(raw_events: list[Any]) -> tracking.EventBatch:
+    """Valid events (with their indices), and an error entry (with its index) for each invalid
+    one."""
+    valid, positions, rejected = [], [], []
     for index, raw in enumerate(raw_events):
         try:
             if not isinstance(raw, dict):
@@ -102,7 +113,20 @@ def read_events(raw_events: list[Any]) -> tuple[list[tracking.IncomingEvent], li
             )
             continue
         valid.append(tracking.IncomingEvent(**loaded))
-    return valid, rejected
+        positions.append(index)
+    return tracking.EventBatch(valid, positions, rejected)
+
+
+def refused(batch: tracking.EventBatch, summary: tracking.IngestSummary) -> list[dict[str, Any]]:
+    """Error entries (as ``read_events`` makes them) for the events ingestion refused."""
+    return [
+        {
+            "index": batch.indices[r.position],
+            "event_id": r.event_id,
+            "errors": [{"location": "json", "pointer": f"#/{r.field}", "detail": r.reason}],
+        }
+        for r in summary.rejected
+    ]
 
 
 @blp.route("/tracking/events")
@@ -115,14 +139,24 @@ class TrackingEvents(MethodView):
 
         Duplicates (in the batch or sent before) count once; events are applied in time order
         whatever order they arrive in; events for tracking numbers no package has yet are kept
-        and applied when the number is attached. Invalid events are listed under ``rejected``
-        with their index; the valid ones are still taken.
+        and applied when the warehouse attaches or confirms the number. Invalid events, and
+        events dated more than ``FI_TRACKING_MAX_FUTURE`` (default a day) after they reached us,
+        are listed under ``rejected`` with their index and counted in ``rejected_count``; the
+        others are still taken.
         """
-        valid, rejected = read_events(data["events"])
-        summary = tracking.ingest(db_session(), valid, request_now(), key_holder().caller)
+        batch = read_events(data["events"])
+        summary = tracking.ingest(
+            db_session(),
+            batch.events,
+            request_now(),
+            key_holder().caller,
+            max_future=runtime().settings.tracking_max_future,
+        )
+        rejected = sorted(batch.errors + refused(batch, summary), key=lambda r: r["index"])
         return {
             "accepted": summary.accepted,
             "duplicates": summary.duplicates,
             "unmatched": summary.unmatched,
             "rejected": rejected,
+            "rejected_count": len(rejected),
         }

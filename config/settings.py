@@ -65,6 +65,9 @@ class Settings:
     console_session_idle: timedelta = timedelta(minutes=30)
     #: How long a stored Idempotency-Key answer is replayed (the draft asks for 24 h or more).
     idempotency_ttl: timedelta = timedelta(hours=24)
+    #: How far ahead of its arrival a carrier event may be dated (``FI_TRACKING_MAX_FUTURE``, in
+    #: hours, or with a unit: ``90m``, ``36h``, ``2d``); later ones are rejected one by one.
+    tracking_max_future: timedelta = timedelta(days=1)
     #: Largest JSON request body; documents have their own, larger limit.
     max_json_bytes: int = 2 * 1024 * 1024
     #: Largest uploaded document.
@@ -252,6 +255,7 @@ _OPTIONAL: dict[str, tuple[str, Callable[[str], Any]]] = {
         "console_session_idle",
         lambda v: timedelta(minutes=float(v)),
     ),
+    "FI_TRACKING_MAX_FUTURE": ("tracking_max_future", lambda v: _duration(v, "h")),
     "FI_MAX_JSON_BYTES": ("max_json_bytes", int),
     "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
     "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),
@@ -290,6 +294,17 @@ def _proxy_hops(raw: str | None) -> int:
     if hops < 0:
         raise SettingsError(f"FI_RATE_LIMIT_PROXY_HOPS={raw!r} is invalid: a count of 0 or more")
     return hops
+
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(raw: str, default_unit: str) -> timedelta:
+    """``"36"`` (in ``default_unit``), ``"90m"``, ``"36h"``, ``"2d"`` → a timedelta."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", raw.lower())
+    if match is None:
+        raise ValueError("expected a number with an optional unit s, m, h or d")
+    return timedelta(**{_UNITS[match[2] or default_unit]: float(match[1])})
 
 
 def _signing_keys(raw: str | None, secret_key: str) -> tuple[tuple[str, str], ...]:

@@ -248,6 +248,7 @@ def import_tracking_command(file: str) -> None:
                 read_events,
                 on_progress=progress,
                 on_error=problem,
+                max_future=runtime.settings.tracking_max_future,
             )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None

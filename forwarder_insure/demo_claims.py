@@ -63,8 +63,8 @@ class _Client:
 def load_demo_claims(app: Flask, keys: dict[Role, str], clock: Clock) -> int:
     """Bind the demo order, give some parcels a tracking history, and file claims in several
     states; returns how many claims were filed (0 when the demo already has its claims)."""
-    seller, feed, handler = (
-        _Client(app, keys[r]) for r in (Role.SELLER, Role.TRACKING, Role.HANDLER)
+    seller, warehouse, feed, handler = (
+        _Client(app, keys[r]) for r in (Role.SELLER, Role.WAREHOUSE, Role.TRACKING, Role.HANDLER)
     )
     if seller.call("GET", "/claims?limit=1")["items"]:
         return 0
@@ -85,7 +85,8 @@ def load_demo_claims(app: Flask, keys: dict[Role, str], clock: Clock) -> int:
     claims = 0
     for n, (entry, (reference, _, _, kind, amount)) in enumerate(zip(quotes, PARCELS, strict=True)):
         tracking_number = f"9400100000000000{n:06d}"
-        coverage = seller.call(
+        # The warehouse binds the order as its label prints: the number is confirmed.
+        coverage = warehouse.call(
             "POST", "/coverages", 201,
             json={"quote_token": entry["quote_token"], "order_reference": "DEMO-1001",
                   "tracking_number": tracking_number},

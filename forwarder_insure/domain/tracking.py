@@ -5,6 +5,15 @@ seen so far: the last event time only ever moves forward, the status follows the
 and a delivered or returned parcel stays so whatever older news arrives. ``label_created`` is not
 a carrier scan: the label exists, the carrier has not seen the parcel.
 
+Tracking numbers: the warehouse prints the labels, so a number attached with a warehouse key (or
+by ops staff, who act for it) is authoritative and confirmed; a seller's number is only the
+seller's word until the warehouse attaches the same number. Scans are matched to confirmed
+numbers only, so a seller can neither block nor take another parcel's scans.
+
+A carrier event is news of the past: one dated further ahead of the time it reaches us than a
+small allowance (clock skew between carrier systems) is refused on its own, so it can neither
+freeze a parcel's deadlines far in the future nor overflow their arithmetic.
+
 Deadlines: a parcel silent for its carrier's *silent period* gets an inquiry; one silent until
 its *loss window* is presumed lost. Both are counted from the last scan, or from binding for a
 parcel never scanned.
@@ -14,7 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+from forwarder_insure.domain.access import Caller
 
 EVENT_CODES = (
     "label_created",
@@ -45,6 +56,31 @@ LIVE_INQUIRY_STATUSES = ("open", "presumed_lost")
 
 #: Statuses in which a silent parcel is watched by the sweep.
 WATCHED_STATUSES = ("awaiting_pickup", "in_transit", "exception")
+
+
+#: How far ahead of its arrival an event may be dated (carrier clocks drift); the default of
+#: ``FI_TRACKING_MAX_FUTURE``.
+DEFAULT_MAX_FUTURE = timedelta(days=1)
+
+#: The latest instant a deadline can name: later ones (never reached) are held here.
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+#: Who attached a package's tracking number.
+WAREHOUSE_SOURCE = "warehouse"
+SELLER_SOURCE = "seller"
+
+
+def tracking_source(caller: Caller) -> str:
+    """Whose word a tracking number is: a seller's own, or the warehouse's (authoritative)."""
+    return SELLER_SOURCE if caller.is_seller else WAREHOUSE_SOURCE
+
+
+def too_far_ahead(occurred_at: datetime, now: datetime, allowance: timedelta) -> bool:
+    """Whether an event claims to have happened more than ``allowance`` after ``now``."""
+    try:
+        return occurred_at > now + allowance
+    except OverflowError:  # ``now`` itself is at the end of the calendar
+        return False
 
 
 @dataclass(frozen=True)
@@ -100,7 +136,15 @@ def deadlines(
     if status not in WATCHED_STATUSES:
         return Deadlines(None, None)
     since = silent_since(last_event_at, bound_at)
-    return Deadlines(since + silent_period, since + loss_window)
+    return Deadlines(_after(since, silent_period), _after(since, loss_window))
+
+
+def _after(since: datetime, period: timedelta) -> datetime:
+    """``since + period``, held at ``LATEST`` where the calendar ends (year 9999)."""
+    try:
+        return since + period
+    except OverflowError:
+        return LATEST
 
 
 def moved_since(last_known: datetime | None, state: ParcelState) -> bool:

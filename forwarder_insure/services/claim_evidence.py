@@ -2,7 +2,9 @@
 
 When a claim is filed we add what our own records prove: a delivery record (the parcel's
 tracking history as a PDF snapshot), a hand-over record where the carrier scanned the parcel
-into its network, and any carrier loss letter ops have attached to the parcel's inquiry. A letter
+into its network, and any carrier loss letter ops have attached to the parcel's inquiry. Our
+records are only as good as the tracking number: a number only the seller attached (not yet
+confirmed by the warehouse, which prints the labels) earns no record of ours. A letter
 attached to an inquiry later reaches the parcel's claim at once. The seller is left with only
 what it alone can supply.
 """
@@ -49,7 +51,31 @@ def attach_known_evidence(
     on_failure: OnFailure,
 ) -> None:
     """Attach the delivery record, the hand-over record (if the carrier ever scanned the parcel)
-    and the carrier letters from the parcel's inquiries to a newly filed claim."""
+    and the carrier letters from the parcel's inquiries to a newly filed claim. A tracking number
+    the warehouse has not confirmed earns neither record: ops supply them if they are due."""
+    if coverage.tracking_number is None or coverage.tracking_confirmed:
+        _attach_records(session, store, claim, coverage, rules, now, on_failure)
+    letters = session.scalars(
+        select(InquiryDocument)
+        .where(InquiryDocument.coverage_id == coverage.id)
+        .order_by(InquiryDocument.uploaded_at, InquiryDocument.id)
+    )
+    for letter in letters:
+        claim_documents.record(
+            session, claim, DocumentKind(letter.kind), _stored(letter), SYSTEM, rules, now,
+            DocumentSource.INQUIRY,
+        )  # fmt: skip
+
+
+def _attach_records(
+    session: Session,
+    store: DocumentStore,
+    claim: Claim,
+    coverage: Coverage,
+    rules: ClaimRules,
+    now: datetime,
+    on_failure: OnFailure,
+) -> None:
     events = tracking.history(session, coverage.id)
     record_pdf = render_delivery_record(_delivery_record(coverage, events, now))
     _attach_generated(
@@ -62,16 +88,6 @@ def attach_known_evidence(
         _attach_generated(
             session, store, claim, DocumentKind.DELIVERY_CERTIFICATE, handover_pdf,
             f"handover-record-{coverage.certificate_number}.pdf", rules, now, on_failure,
-        )  # fmt: skip
-    letters = session.scalars(
-        select(InquiryDocument)
-        .where(InquiryDocument.coverage_id == coverage.id)
-        .order_by(InquiryDocument.uploaded_at, InquiryDocument.id)
-    )
-    for letter in letters:
-        claim_documents.record(
-            session, claim, DocumentKind(letter.kind), _stored(letter), SYSTEM, rules, now,
-            DocumentSource.INQUIRY,
         )  # fmt: skip
 
 

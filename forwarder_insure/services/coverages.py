@@ -27,7 +27,7 @@ from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.ledger import Account, Posting, premium_booking, reversal
 from forwarder_insure.domain.money import Money
 from forwarder_insure.domain.rate_card import RateCard
-from forwarder_insure.domain.tracking import deadlines
+from forwarder_insure.domain.tracking import WAREHOUSE_SOURCE, deadlines, tracking_source
 from forwarder_insure.services import exchange_rates, ledger
 from forwarder_insure.services import tracking as tracking_service
 from forwarder_insure.services.events import emit
@@ -81,6 +81,7 @@ def bind(
     tracking = (
         normalise_tracking_number(request.tracking_number) if request.tracking_number else None
     )
+    source = tracking_source(caller) if tracking else None
     _refuse_rebinding(session, terms.quote_id)
     underwriter = session.get(Underwriter, terms.underwriter_id)
     if underwriter is None or not underwriter.terms().is_active(now.date()):
@@ -121,6 +122,8 @@ def bind(
         carrier=package.carrier,
         service=package.service,
         tracking_number=tracking,
+        tracking_source=source,
+        tracking_confirmed_at=now if source == WAREHOUSE_SOURCE else None,
         origin_country=package.origin_country,
         destination_country=package.destination_country,
         category=package.category,
@@ -155,7 +158,7 @@ def bind(
         memo=f"premium for certificate {coverage.certificate_number}",
     )
     _announce(session, "coverage.bound", coverage, caller, now)
-    if tracking:
+    if coverage.tracking_confirmed:
         tracking_service.apply_waiting_events(session, coverage, now, caller)
     return coverage
 
@@ -169,7 +172,15 @@ def attach_tracking(
     tracking_number: str | None,
     now: datetime,
 ) -> Coverage:
-    """Record the label's carrier and tracking number (unique per carrier among live coverages)."""
+    """Record the label's carrier and tracking number.
+
+    The warehouse prints the labels, so its attach is authoritative: it confirms the number (the
+    same number a seller attached, or a new one) and only then are the number's scans matched to
+    the parcel; two live packages of one carrier cannot both hold a confirmed number (409). A
+    seller's attach is the seller's word, kept unconfirmed: it never collides with another
+    package's number, so its answer is the same whoever else uses the number, and it takes no
+    scans until the warehouse confirms it. A seller cannot overwrite a confirmed number.
+    """
     coverage = get_coverage(session, caller, coverage_id)
     if coverage.status != "active":
         raise Conflict("a voided coverage cannot be changed", code="coverage_voided")
@@ -182,20 +193,32 @@ def attach_tracking(
     if tracking_number is None:
         return coverage
     tracking = normalise_tracking_number(tracking_number)
-    if tracking == coverage.tracking_number:
+    source = tracking_source(caller)
+    confirms = source == WAREHOUSE_SOURCE
+    if tracking == coverage.tracking_number and (coverage.tracking_confirmed or not confirms):
         return coverage
-    if coverage.first_scan_at is not None:
-        raise Conflict(
-            "the parcel has already been scanned under its tracking number",
-            code="already_scanned",
-        )
+    if tracking != coverage.tracking_number:
+        if coverage.tracking_confirmed and not confirms:
+            raise Conflict(
+                "the warehouse has confirmed this parcel's tracking number; "
+                "only the warehouse can change it",
+                code="tracking_number_confirmed",
+            )
+        if coverage.first_scan_at is not None:
+            raise Conflict(
+                "the parcel has already been scanned under its tracking number",
+                code="already_scanned",
+            )
 
     def change() -> None:
         coverage.tracking_number = tracking
+        coverage.tracking_source = source
+        coverage.tracking_confirmed_at = now if confirms else None
 
     _guarded(session, change, coverage.carrier, tracking)
     _announce(session, "coverage.tracking_attached", coverage, caller, now)
-    tracking_service.apply_waiting_events(session, coverage, now, caller)
+    if confirms:
+        tracking_service.apply_waiting_events(session, coverage, now, caller)
     return coverage
 
 
@@ -321,6 +344,7 @@ def _announce(
             "package_reference": coverage.package_reference,
             "carrier": coverage.carrier,
             "tracking_number": coverage.tracking_number,
+            "tracking_confirmed": coverage.tracking_confirmed,
         },
         actor=caller,
         now=now,

@@ -7,7 +7,9 @@ so a sweep killed halfway leaves nothing behind, and each step only touches rows
 state it changes, so running it twice, or two at once, does each thing once: the partial unique
 index on live inquiries refuses a second inquiry for a parcel, and parcels row-locked by tracking
 ingestion are skipped (``SKIP LOCKED``) until the next run. Event ids are derived from the
-inquiry id (as ingestion's are), so an announcement can never be written twice.
+inquiry id (as ingestion's are), so an announcement can never be written twice. Inquiry ids are
+made by the database but time-ordered like every other id (``domain/ids.py``), so the inquiry
+queue, newest first, is in the order the inquiries were opened.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from forwarder_insure.db.models import Coverage, Inquiry, OutboxEvent
 from forwarder_insure.db.models.tracking import LIVE_INQUIRY
-from forwarder_insure.db.sql import json_object, random_id
+from forwarder_insure.db.sql import json_object, time_ordered_id
 from forwarder_insure.domain.access import SYSTEM
+from forwarder_insure.domain.ids import time_head
 from forwarder_insure.domain.tracking import WATCHED_STATUSES
 from forwarder_insure.services.inquiries import EVENT_SUFFIX, LIVE
 from forwarder_insure.services.upsert import dialect_insert
@@ -56,7 +59,7 @@ def _open_due(session: Session, as_of: datetime) -> int:
     """An inquiry for every watched parcel whose silent period has passed."""
     due = (
         select(
-            random_id("inq"),
+            time_ordered_id(time_head("inq")),
             Coverage.id,
             Coverage.seller_id,
             literal("open"),

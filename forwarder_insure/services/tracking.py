@@ -1,18 +1,22 @@
 """Tracking ingestion: carrier events in, parcel state and inquiries updated.
 
 One call takes a batch (up to 1,000 events from the API, or a chunk of a CSV file). Events are
-stored once per (carrier, event id), matched to the live coverage with their tracking number,
-and applied to each parcel under a row lock, so concurrent batches for one parcel serialise and
-the sweep (which skips locked parcels) never opens an inquiry on a parcel being delivered.
-Events for numbers no package has yet are kept and applied when the number is attached.
+stored once per (carrier, event id), matched to the live coverage whose tracking number the
+warehouse confirmed (a seller's unconfirmed number takes no scans: the warehouse prints the
+labels, so only its word decides whose parcel a number is), and applied to each parcel under a
+row lock, so concurrent batches for one parcel serialise and the sweep (which skips locked
+parcels) never opens an inquiry on a parcel being delivered.
+Events for numbers no package has confirmed yet are kept and applied when the warehouse attaches
+or confirms the number.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
@@ -20,11 +24,13 @@ from sqlalchemy.orm import Session
 from forwarder_insure.db.models import Coverage, TrackingEvent
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.tracking import (
+    DEFAULT_MAX_FUTURE,
     ParcelState,
     Scan,
     apply_scans,
     deadlines,
     moved_since,
+    too_far_ahead,
 )
 from forwarder_insure.services import inquiries
 from forwarder_insure.services.upsert import dialect_insert
@@ -43,16 +49,48 @@ class IncomingEvent:
     location: str | None = None
 
 
+@dataclass(frozen=True)
+class EventBatch:
+    """A batch as read from the API or a CSV file: the valid events with their index among
+    what was sent, and an error entry (``{"index", "event_id", "errors"}``) per invalid one."""
+
+    events: list[IncomingEvent]
+    indices: list[int]
+    errors: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RejectedEvent:
+    """An event refused on its own; the rest of its batch is still taken."""
+
+    #: Its position in the batch handed to ``ingest``.
+    position: int
+    event_id: str
+    #: The field at fault, and why (for a person).
+    field: str
+    reason: str
+
+
 @dataclass
 class IngestSummary:
     accepted: int = 0
     duplicates: int = 0
     unmatched: int = 0
+    rejected: list[RejectedEvent] = field(default_factory=list)
 
     def add(self, other: IngestSummary) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.unmatched += other.unmatched
+        self.rejected += other.rejected
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "unmatched": self.unmatched,
+            "rejected": len(self.rejected),
+        }
 
 
 def history(session: Session, coverage_id: str) -> list[TrackingEvent]:
@@ -67,13 +105,37 @@ def history(session: Session, coverage_id: str) -> list[TrackingEvent]:
 
 
 def ingest(
-    session: Session, events: Sequence[IncomingEvent], now: datetime, actor: Caller = SYSTEM
+    session: Session,
+    events: Sequence[IncomingEvent],
+    now: datetime,
+    actor: Caller = SYSTEM,
+    *,
+    max_future: timedelta = DEFAULT_MAX_FUTURE,
 ) -> IngestSummary:
-    """Store and apply one batch of valid events; duplicates (in the batch or before) count once."""
+    """Store and apply one batch of valid events; duplicates (in the batch or before) count once.
+
+    An event dated more than ``max_future`` after ``now`` is rejected on its own (listed in the
+    summary with its position), and the rest of the batch is taken.
+    """
+    summary = IngestSummary()
     unique: dict[tuple[str, str], IncomingEvent] = {}
-    for event in events:
-        unique.setdefault((event.carrier, event.event_id), event)
-    summary = IngestSummary(duplicates=len(events) - len(unique))
+    for position, event in enumerate(events):
+        if too_far_ahead(event.occurred_at, now, max_future):
+            summary.rejected.append(
+                RejectedEvent(
+                    position,
+                    event.event_id,
+                    "occurred_at",
+                    "The event is dated more than "
+                    f"{max_future.total_seconds() / 3600:g} hours after it reached us.",
+                )
+            )
+            continue
+        key = (event.carrier, event.event_id)
+        if key in unique:
+            summary.duplicates += 1
+        else:
+            unique[key] = event
     if not unique:
         return summary
     # Lock the parcels first (in id order, so concurrent batches cannot deadlock), then store the
@@ -95,7 +157,7 @@ def ingest(
 
 
 def apply_waiting_events(session: Session, coverage: Coverage, now: datetime, actor: Caller) -> int:
-    """Attach and apply events that arrived before this coverage had its tracking number."""
+    """Attach and apply events that arrived before the warehouse confirmed this parcel's number."""
     waiting = list(
         session.execute(
             select(TrackingEvent).where(
@@ -134,9 +196,10 @@ PARCEL_COLUMNS = (
 
 
 def _lock_live_parcels(session: Session, pairs: set[tuple[str, str]]) -> list[Row]:
-    """Live coverages with these (carrier, tracking number) pairs, row-locked in id order.
+    """Live coverages holding these (carrier, tracking number) pairs as warehouse-confirmed
+    numbers (at most one each), row-locked in id order.
 
-    One query per carrier with a plain IN list, which the partial unique index on live
+    One query per carrier with a plain IN list, which the partial unique index on live confirmed
     (carrier, tracking number) answers directly.
     """
     numbers: dict[str, list[str]] = defaultdict(list)
@@ -151,6 +214,7 @@ def _lock_live_parcels(session: Session, pairs: set[tuple[str, str]]) -> list[Ro
                 Coverage.tracking_number.in_(sorted(carrier_numbers)),
                 Coverage.tracking_number.is_not(None),
                 Coverage.status == "active",
+                Coverage.tracking_confirmed_at.is_not(None),
             )
             .order_by(Coverage.id)
             .with_for_update()

@@ -57,6 +57,7 @@ def test_binding_creates_an_active_coverage_with_the_quoted_terms(app, as_role, 
         "carrier": "usps",
         "service": "priority",
         "tracking_number": "9400111899223197428490",
+        "tracking_confirmed": False,
         "status": "awaiting_pickup",
         "last_event_at": None,
         "origin_country": "CN",
@@ -203,18 +204,19 @@ def test_binding_freezes_the_exchange_rate_into_the_underwriters_currency(
 
 
 def test_a_tracking_number_belongs_to_one_live_package_per_carrier(as_role, underwriter):
-    seller = as_role(Role.SELLER)
-    first = bind(seller, offered_token(seller), tracking_number="TRACK-0001").get_json()
+    seller, warehouse = as_role(Role.SELLER), as_role(Role.WAREHOUSE)
+    first = bind(warehouse, offered_token(seller), tracking_number="TRACK-0001").get_json()
+    assert first["package"]["tracking_confirmed"] is True
     second = bind(seller, offered_token(seller)).get_json()
-    clash = seller.patch(
+    clash = warehouse.patch(
         f"/api/v1/coverages/{second['id']}", json={"tracking_number": "track-0001"}
     )
     assert clash.status_code == 409
     assert clash.get_json()["code"] == "tracking_number_in_use"
-    assert bind(seller, offered_token(seller), tracking_number="TRACK-0001").status_code == 409
+    assert bind(warehouse, offered_token(seller), tracking_number="TRACK-0001").status_code == 409
     # Voiding the first frees its number.
     assert seller.post(f"/api/v1/coverages/{first['id']}/void").status_code == 200
-    moved = seller.patch(
+    moved = warehouse.patch(
         f"/api/v1/coverages/{second['id']}", json={"tracking_number": "TRACK-0001"}
     )
     assert moved.status_code == 200

@@ -18,7 +18,13 @@ def test_events_move_the_parcel_and_count_duplicates_once(as_role, underwriter):
         event("e1", "TRK-1", "2026-11-21T11:00:00Z", "picked_up"),
         event("e2", " trk-1 ", "2026-11-21T15:00:00+02:00", "in_transit"),
     )
-    assert first == {"accepted": 2, "duplicates": 1, "unmatched": 0, "rejected": []}
+    assert first == {
+        "accepted": 2,
+        "duplicates": 1,
+        "unmatched": 0,
+        "rejected": [],
+        "rejected_count": 0,
+    }
     again = post_events(carrier, event("e2", "TRK-1", "2026-11-21T13:00:00Z"))
     assert again["duplicates"] == 1
     package = seller.get(f"/api/v1/coverages/{coverage['id']}").get_json()["package"]
@@ -41,7 +47,7 @@ def test_events_for_an_unknown_number_wait_for_it(app, as_role, underwriter):
     early = post_events(carrier, event("w1", "TRK-3", "2026-11-21T11:00:00Z", "picked_up"))
     assert early["unmatched"] == 1
     coverage = bound(seller)
-    attached = seller.patch(
+    attached = as_role(Role.WAREHOUSE).patch(
         f"/api/v1/coverages/{coverage['id']}", json={"tracking_number": "TRK-3"}
     )
     assert attached.get_json()["package"]["status"] == "in_transit"
@@ -85,6 +91,7 @@ def test_bad_events_are_listed_by_index_and_the_good_ones_kept(as_role, underwri
     )
     assert body["accepted"] == 1
     assert [r["index"] for r in body["rejected"]] == [1, 2, 3, 4]
+    assert body["rejected_count"] == 4
     pointers = {e["pointer"] for e in body["rejected"][1]["errors"]}
     assert {"#/tracking_number", "#/code"} <= pointers
 

@@ -115,8 +115,8 @@ def test_events_reach_subscribers_signed_with_their_secret(
     endpoint = subscribe(as_role(Role.ADMIN), receiver.url, ["coverage.*"])
     assert endpoint["secret"].startswith("whsec_")
     coverage = bound(as_role(Role.SELLER), "WH-1")
-    seller = as_role(Role.SELLER)
-    seller.patch(f"/api/v1/coverages/{coverage['id']}", json={"tracking_number": "WH-1B"})
+    warehouse = as_role(Role.WAREHOUSE)
+    warehouse.patch(f"/api/v1/coverages/{coverage['id']}", json={"tracking_number": "WH-1B"})
     assert deliver(app, clock)["delivered"] == 2
     bodies = [json.loads(r["body"]) for r in receiver.received]
     assert [b["type"] for b in bodies] == ["coverage.bound", "coverage.tracking_attached"]

@@ -26,6 +26,12 @@ from forwarder_insure.db.models.underwriting import Underwriter
 from forwarder_insure.domain.money import Money
 
 COVERAGE_STATUSES = ("active", "voided")
+#: Who attached a package's tracking number (see ``domain/tracking.tracking_source``).
+TRACKING_SOURCES = ("warehouse", "seller")
+#: Live packages whose number the warehouse confirmed: the only numbers scans are matched to.
+CONFIRMED_TRACKING = (
+    "status = 'active' AND tracking_number IS NOT NULL AND tracking_confirmed_at IS NOT NULL"
+)
 PACKAGE_STATUSES = (
     "awaiting_pickup",
     "in_transit",
@@ -42,14 +48,16 @@ class Coverage(Base):
         CheckConstraint(in_list("status", COVERAGE_STATUSES), name="status_known"),
         CheckConstraint(in_list("package_status", PACKAGE_STATUSES), name="package_status_known"),
         CheckConstraint("premium_minor >= 0 AND insured_minor > 0", name="amounts_positive"),
-        # One live coverage per carrier tracking number; a voided one frees the number.
+        CheckConstraint(in_list("tracking_source", TRACKING_SOURCES), name="tracking_source_known"),
+        # One live coverage per warehouse-confirmed carrier tracking number; a voided one frees
+        # the number. A seller's unconfirmed number is outside it: it never blocks the label's.
         Index(
             "uq_coverages_active_tracking_number",
             "carrier",
             "tracking_number",
             unique=True,
-            sqlite_where=text("status = 'active' AND tracking_number IS NOT NULL"),
-            postgresql_where=text("status = 'active' AND tracking_number IS NOT NULL"),
+            sqlite_where=text(CONFIRMED_TRACKING),
+            postgresql_where=text(CONFIRMED_TRACKING),
         ),
         Index("ix_coverages_seller_id_id", "seller_id", "id"),
         # The sweep reads only parcels whose inquiry is due: a small slice of a large table.
@@ -73,6 +81,10 @@ class Coverage(Base):
     carrier: Mapped[str] = mapped_column(String(32))
     service: Mapped[str | None] = mapped_column(String(48))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    #: Who attached the number: ``warehouse`` (labels are printed there) or ``seller``.
+    tracking_source: Mapped[str | None] = mapped_column(String(16))
+    #: When the warehouse attached or confirmed the number; until then no scan is matched to it.
+    tracking_confirmed_at: Mapped[datetime | None]
     origin_country: Mapped[str] = mapped_column(String(2))
     destination_country: Mapped[str] = mapped_column(String(2))
     category: Mapped[str] = mapped_column(String(48))
@@ -109,6 +121,10 @@ class Coverage(Base):
     voided_at: Mapped[datetime | None]
 
     underwriter: Mapped[Underwriter] = relationship()
+
+    @property
+    def tracking_confirmed(self) -> bool:
+        return self.tracking_number is not None and self.tracking_confirmed_at is not None
 
     def _money(self, minor: int, currency: str | None = None) -> Money:
         return Money.from_minor(minor, currency or self.currency)
