@@ -70,7 +70,9 @@ def facts_for(session: Session, claim: Claim, rules: ClaimRules, now: datetime) 
 
 
 def _earlier_inquiry(session: Session, coverage: Coverage) -> datetime | None:
-    """An inquiry on the same parcel (an earlier, voided coverage) opened before this binding."""
+    """An inquiry on the same parcel (an earlier, voided coverage) opened before this binding.
+    Only numbers the warehouse confirmed name a parcel: a seller's unconfirmed attach of the
+    number (a squatter's, say) says nothing about this one."""
     if not coverage.tracking_number:
         return None
     return session.execute(
@@ -79,6 +81,7 @@ def _earlier_inquiry(session: Session, coverage: Coverage) -> datetime | None:
         .where(
             Coverage.carrier == coverage.carrier,
             Coverage.tracking_number == coverage.tracking_number,
+            Coverage.tracking_confirmed_at.is_not(None),
             Inquiry.opened_at < coverage.bound_at,
         )
     ).scalar_one()

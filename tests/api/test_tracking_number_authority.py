@@ -8,7 +8,7 @@ uses the number.
 from __future__ import annotations
 
 from forwarder_insure.domain.access import Role
-from tests.api.test_claim_documents import file_claim
+from tests.api.test_claim_documents import file_claim, submitted_claim
 from tests.api.test_sweep_and_inquiries import inquiries, sweep
 from tests.fixtures.insurance import bind, bound, event, offered_token, post_events
 
@@ -124,3 +124,15 @@ def test_silence_is_measured_on_the_scans_that_apply_to_the_parcel(
     [opened] = inquiries(handler)
     assert opened["coverage_id"] == squat["id"]
     assert package_of(victim, real["id"])["status"] == "in_transit"
+
+
+def test_a_squatters_inquiry_does_not_flag_the_real_parcels_claim(app, clock, as_role, underwriter):
+    victim, squatter = as_role(Role.SELLER, VICTIM), as_role(Role.SELLER, SQUATTER)
+    handler = as_role(Role.HANDLER)
+    squat = bound(squatter, seller_id=SQUATTER)
+    attach(squatter, squat["id"], "REAL-0004")
+    assert sweep(app, clock, 15)["opened"] == 1  # the squatter's parcel, silent since binding
+    clock.advance(days=16)
+    claim = submitted_claim(victim, handler, clock, "REAL-0004")  # bound by the warehouse now
+    flags = handler.get(f"/api/v1/claims/{claim['id']}").get_json()["risk"]["flags"]
+    assert "bound_after_inquiry" not in {flag["code"] for flag in flags}
