@@ -1,6 +1,7 @@
 """The flask-smorest Blueprint every API resource uses, with the two cross-cutting decorators:
 
-* :meth:`ApiBlueprint.requires` — which roles may call a view (401 without a valid key, 403 for
+* :meth:`ApiBlueprint.requires` — the :class:`Action` a view performs: the roles that may call it
+  come from the one table ``domain/permissions.PERMISSIONS`` (401 without a valid key, 403 for
   another role), documented in the OpenAPI document as bearer security plus ``x-roles``;
 * :meth:`ApiBlueprint.idempotent` — the Idempotency-Key contract of DESIGN.md §5, implemented by
   ``forwarder_insure.services.idempotency``.
@@ -27,6 +28,7 @@ from blueprints.request_scope import (
     runtime,
 )
 from forwarder_insure.domain.access import Role
+from forwarder_insure.domain.permissions import Action, refusal, roles_for
 from forwarder_insure.services import idempotency
 
 BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
@@ -84,7 +86,7 @@ def authenticate(roles: frozenset[Role]) -> None:
     if holder.caller.role not in roles:
         abort(
             403,
-            message=f"The {holder.caller.role.value} role may not do this.",
+            message=refusal(holder.caller.role),
             code="role_not_allowed",
         )
     g.key_holder = holder
@@ -145,12 +147,10 @@ class ApiBlueprint(Blueprint):
 
         return decorator
 
-    def requires(self, *roles: Role | frozenset[Role]) -> Callable[[Callable[..., Any]], Any]:
-        """Only callers with one of ``roles`` may call the decorated view."""
-        allowed: set[Role] = set()
-        for role in roles:
-            allowed.update(role if isinstance(role, frozenset) else {role})
-        frozen = frozenset(allowed)
+    def requires(self, action: Action) -> Callable[[Callable[..., Any]], Any]:
+        """The decorated view performs ``action``: only callers whose role the permission table
+        allows it may call the view (the service checks the same table again)."""
+        frozen = roles_for(action)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             @wraps(func)

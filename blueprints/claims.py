@@ -26,7 +26,7 @@ from blueprints.request_scope import (
 )
 from forwarder_insure.db.models import Claim, ClaimDocument
 from forwarder_insure.db.models.payouts import PAYOUT_STATUSES
-from forwarder_insure.domain.access import Caller, Role, at_least
+from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.claims import (
     ClaimKind,
     ClaimStatus,
@@ -34,12 +34,11 @@ from forwarder_insure.domain.claims import (
     DocumentSource,
     Stage,
 )
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import claim_documents, claim_timeline, claims, direct_uploads
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("claims", __name__, description="Claims on lost or damaged parcels")
-
-ACTORS = (Role.SELLER, at_least(Role.HANDLER))
 
 
 class ClaimCreateSchema(ma.Schema):
@@ -301,7 +300,7 @@ class ClaimQueryArgsSchema(PageArgsSchema):
 
 @blp.route("/claims")
 class Claims(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.FILE_CLAIM)
     @blp.idempotent
     @blp.arguments(ClaimCreateSchema)
     @blp.response(201, ClaimSchema)
@@ -323,7 +322,7 @@ class Claims(MethodView):
             invoice_amount=data["invoice_amount"],
         )
 
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.READ_CLAIM)
     @blp.arguments(ClaimQueryArgsSchema, location="query")
     @blp.response(200, ClaimPageSchema)
     def get(self, args: dict[str, Any]):
@@ -346,7 +345,7 @@ class Claims(MethodView):
 
 @blp.route("/claims/<string:claim_id>")
 class ClaimById(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.READ_CLAIM)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, claim_id: str):
@@ -356,7 +355,7 @@ class ClaimById(MethodView):
 
 @blp.route("/claims/<string:claim_id>/withdraw")
 class ClaimWithdraw(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.WITHDRAW_CLAIM)
     @blp.arguments(ReasonSchema)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -380,7 +379,7 @@ class DocumentFileSchema(ma.Schema):
 
 @blp.route("/claims/<string:claim_id>/documents")
 class ClaimDocuments(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.UPLOAD_DOCUMENT)
     @blp.arguments(DocumentFormSchema, location="form")
     @blp.arguments(DocumentFileSchema, location="files")
     @blp.response(201, DocumentSchema)
@@ -455,7 +454,7 @@ class RejectDocumentSchema(ma.Schema):
 
 @blp.route("/claims/<string:claim_id>/documents/upload-url")
 class ClaimDocumentUploadUrl(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.UPLOAD_DOCUMENT)
     @blp.arguments(UploadUrlSchema)
     @blp.response(200, UploadFormSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -482,7 +481,7 @@ class ClaimDocumentUploadUrl(MethodView):
 
 @blp.route("/claims/<string:claim_id>/documents/uploaded")
 class ClaimDocumentUploaded(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.UPLOAD_DOCUMENT)
     @blp.arguments(UploadCompleteSchema)
     @blp.response(201, DocumentSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -506,7 +505,7 @@ class ClaimDocumentUploaded(MethodView):
 
 @blp.route("/claims/<string:claim_id>/documents/<string:document_id>")
 class ClaimDocumentById(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.READ_CLAIM)
     @blp.response(200, description="The document's bytes, as the content type sniffed at upload")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, claim_id: str, document_id: str):
@@ -519,7 +518,7 @@ class ClaimDocumentById(MethodView):
 
 @blp.route("/claims/<string:claim_id>/documents/<string:document_id>/reject")
 class ClaimDocumentReject(MethodView):
-    @blp.requires(at_least(Role.HANDLER))
+    @blp.requires(Action.REJECT_DOCUMENT)
     @blp.arguments(RejectDocumentSchema)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -531,7 +530,7 @@ class ClaimDocumentReject(MethodView):
 
 @blp.route("/claims/<string:claim_id>/evidence-pack")
 class ClaimEvidencePack(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.READ_CLAIM)
     @blp.response(200, description="application/zip: cover sheet, manifest.json and the files")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, claim_id: str):
@@ -542,7 +541,7 @@ class ClaimEvidencePack(MethodView):
 
 @blp.route("/claims/<string:claim_id>/submit")
 class ClaimSubmit(MethodView):
-    @blp.requires(*ACTORS)
+    @blp.requires(Action.SUBMIT_CLAIM)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -575,12 +574,9 @@ class DenySchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1000))
 
 
-STAFF = at_least(Role.HANDLER)
-
-
 @blp.route("/claims/<string:claim_id>/request-documents")
 class ClaimRequestDocuments(MethodView):
-    @blp.requires(STAFF)
+    @blp.requires(Action.REQUEST_DOCUMENTS)
     @blp.arguments(RequestDocumentsSchema)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -592,7 +588,7 @@ class ClaimRequestDocuments(MethodView):
 
 @blp.route("/claims/<string:claim_id>/approve")
 class ClaimApprove(MethodView):
-    @blp.requires(STAFF)
+    @blp.requires(Action.APPROVE_CLAIM)
     @blp.arguments(ApproveSchema)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -605,7 +601,7 @@ class ClaimApprove(MethodView):
 
 @blp.route("/claims/<string:claim_id>/deny")
 class ClaimDeny(MethodView):
-    @blp.requires(STAFF)
+    @blp.requires(Action.DENY_CLAIM)
     @blp.arguments(DenySchema)
     @blp.response(200, ClaimSchema)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -16,13 +16,12 @@ from blueprints.quotes import SLUG, UnderwriterRefSchema
 from blueprints.request_scope import db_session, key_holder, request_now, runtime
 from forwarder_insure.db.models import Coverage
 from forwarder_insure.db.models.coverage import COVERAGE_STATUSES, PACKAGE_STATUSES
-from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import certificates, coverages
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("coverages", __name__, description="Bound insurance, one per package")
 
-READERS = (Role.SELLER, Role.WAREHOUSE, at_least(Role.HANDLER))
 TRACKING_FIELD: dict[str, Any] = {
     "validate": ma.validate.Length(min=4, max=64),
     "metadata": {"example": "9400111899223197428490"},
@@ -147,7 +146,7 @@ class CoveragePageSchema(ma.Schema):
 
 @blp.route("/coverages")
 class Coverages(MethodView):
-    @blp.requires(Role.SELLER, Role.WAREHOUSE)
+    @blp.requires(Action.BIND_COVERAGE)
     @blp.idempotent
     @blp.arguments(CoverageCreateSchema)
     @blp.response(201, CoverageSchema)
@@ -170,7 +169,7 @@ class Coverages(MethodView):
             now=request_now(),
         )
 
-    @blp.requires(*READERS)
+    @blp.requires(Action.READ_COVERAGE)
     @blp.arguments(CoverageQueryArgsSchema, location="query")
     @blp.response(200, CoveragePageSchema)
     def get(self, args: dict[str, Any]):
@@ -183,14 +182,14 @@ class Coverages(MethodView):
 
 @blp.route("/coverages/<string:coverage_id>")
 class CoverageById(MethodView):
-    @blp.requires(*READERS)
+    @blp.requires(Action.READ_COVERAGE)
     @blp.response(200, CoverageSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, coverage_id: str):
         """One coverage with its package and tracking status."""
         return coverages.get_coverage(db_session(), key_holder().caller, coverage_id)
 
-    @blp.requires(Role.SELLER, Role.WAREHOUSE, at_least(Role.HANDLER))
+    @blp.requires(Action.ATTACH_TRACKING)
     @blp.arguments(CoverageUpdateSchema)
     @blp.response(200, CoverageSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -215,7 +214,7 @@ class CoverageById(MethodView):
 
 @blp.route("/coverages/<string:coverage_id>/void")
 class CoverageVoid(MethodView):
-    @blp.requires(Role.SELLER, Role.WAREHOUSE, at_least(Role.HANDLER))
+    @blp.requires(Action.VOID_COVERAGE)
     @blp.response(200, CoverageSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -226,7 +225,7 @@ class CoverageVoid(MethodView):
 
 @blp.route("/coverages/<string:coverage_id>/certificate.pdf")
 class CoverageCertificate(MethodView):
-    @blp.requires(*READERS)
+    @blp.requires(Action.READ_COVERAGE)
     @blp.response(200, content_type="application/pdf", description="The certificate (PDF)")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, coverage_id: str):

@@ -9,8 +9,8 @@ from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import Instant
 from blueprints.request_scope import db_session, key_holder, request_now
 from forwarder_insure.db.models import Seller
-from forwarder_insure.domain.access import ALL_ROLES, Role, at_least
 from forwarder_insure.domain.errors import Invalid
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services.scope import get_visible
 from forwarder_insure.services.sellers import set_seller_name
 
@@ -39,7 +39,7 @@ class SellerSchema(ma.Schema):
 
 @blp.route("/me")
 class Me(MethodView):
-    @blp.requires(ALL_ROLES)
+    @blp.requires(Action.READ_IDENTITY)
     @blp.response(200, MeSchema)
     def get(self):
         """The role and seller of the calling key: lets an integration check its set-up."""
@@ -53,7 +53,7 @@ class Me(MethodView):
 
 @blp.route("/sellers/<string:seller_id>")
 class SellerById(MethodView):
-    @blp.requires(Role.SELLER, Role.WAREHOUSE, at_least(Role.HANDLER))
+    @blp.requires(Action.READ_SELLER)
     @blp.response(200, SellerSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, seller_id: str):
@@ -61,7 +61,7 @@ class SellerById(MethodView):
         seller = get_visible(db_session(), Seller, seller_id, key_holder().caller, "seller")
         return seller
 
-    @blp.requires(Role.WAREHOUSE, Role.ADMIN)
+    @blp.requires(Action.MANAGE_SELLER)
     @blp.arguments(SellerUpdateSchema)
     @blp.response(200, SellerSchema)
     def put(self, data: dict, seller_id: str):

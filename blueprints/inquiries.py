@@ -23,7 +23,8 @@ from blueprints.request_scope import (
 )
 from forwarder_insure.db.models import Inquiry, InquiryDocument
 from forwarder_insure.db.models.tracking import INQUIRY_STATUSES
-from forwarder_insure.domain.access import Caller, Role, at_least
+from forwarder_insure.domain.access import Caller
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import claim_evidence, inquiries
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
@@ -110,9 +111,6 @@ class CarrierResponseSchema(ma.Schema):
     note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
 
 
-READERS = (Role.SELLER, at_least(Role.HANDLER))
-
-
 def attach_letter(caller: Caller, inquiry_id: str, upload: FileStorage) -> InquiryDocument:
     """Store the carrier's letter on the inquiry (and the parcel's claim), removing the file
     again if the request does not commit; the API and the console both attach through here."""
@@ -131,7 +129,7 @@ def attach_letter(caller: Caller, inquiry_id: str, upload: FileStorage) -> Inqui
 
 @blp.route("/inquiries")
 class Inquiries(MethodView):
-    @blp.requires(*READERS)
+    @blp.requires(Action.READ_INQUIRY)
     @blp.arguments(InquiryQueryArgsSchema, location="query")
     @blp.response(200, InquiryPageSchema)
     def get(self, args: dict[str, Any]):
@@ -144,7 +142,7 @@ class Inquiries(MethodView):
 
 @blp.route("/inquiries/<string:inquiry_id>")
 class InquiryById(MethodView):
-    @blp.requires(*READERS)
+    @blp.requires(Action.READ_INQUIRY)
     @blp.response(200, InquirySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, inquiry_id: str):
@@ -154,7 +152,7 @@ class InquiryById(MethodView):
 
 @blp.route("/inquiries/<string:inquiry_id>/carrier-response")
 class InquiryCarrierResponse(MethodView):
-    @blp.requires(at_least(Role.HANDLER))
+    @blp.requires(Action.ANSWER_INQUIRY)
     @blp.arguments(CarrierResponseSchema)
     @blp.response(200, InquirySchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -175,7 +173,7 @@ class InquiryCarrierResponse(MethodView):
 
 @blp.route("/inquiries/<string:inquiry_id>/letters")
 class InquiryLetters(MethodView):
-    @blp.requires(at_least(Role.HANDLER))
+    @blp.requires(Action.ATTACH_LETTER)
     @blp.arguments(DocumentFileSchema, location="files")
     @blp.response(201, LetterSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -191,7 +189,7 @@ class InquiryLetters(MethodView):
 
 @blp.route("/inquiries/<string:inquiry_id>/letters/<string:letter_id>")
 class InquiryLetter(MethodView):
-    @blp.requires(*READERS)
+    @blp.requires(Action.READ_INQUIRY)
     @blp.response(200, description="The letter's bytes, as the content type sniffed at upload")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, inquiry_id: str, letter_id: str):

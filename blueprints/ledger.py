@@ -8,7 +8,7 @@ from flask.views import MethodView
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import MoneySchema
 from blueprints.request_scope import db_session
-from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import ledger
 
 blp = ApiBlueprint("ledger", __name__, description="The books (ops)")
@@ -26,7 +26,7 @@ class BalancesSchema(ma.Schema):
 
 @blp.route("/ledger/balances")
 class Balances(MethodView):
-    @blp.requires(at_least(Role.HANDLER))
+    @blp.requires(Action.READ_MONEY)
     @blp.response(200, BalancesSchema)
     def get(self):
         """Each account's balance per currency (debit positive); each currency sums to zero."""

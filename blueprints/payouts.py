@@ -14,13 +14,11 @@ from blueprints.pagination import PageArgsSchema, page
 from blueprints.request_scope import db_session, key_holder, request_now
 from forwarder_insure.db.models import Payout, RecoveryTask
 from forwarder_insure.db.models.payouts import PAYOUT_STATUSES, RECOVERY_TASK_STATUSES
-from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import payouts, recovery_tasks
 from forwarder_insure.services.scope import list_visible
 
 blp = ApiBlueprint("payouts", __name__, description="Advanced payouts and recovery tasks")
-
-STAFF = at_least(Role.HANDLER)
 
 
 class PayoutPageSchema(ma.Schema):
@@ -37,7 +35,7 @@ class PayoutQueryArgsSchema(PageArgsSchema):
 
 @blp.route("/payouts")
 class Payouts(MethodView):
-    @blp.requires(STAFF)
+    @blp.requires(Action.READ_MONEY)
     @blp.arguments(PayoutQueryArgsSchema, location="query")
     @blp.response(200, PayoutPageSchema)
     def get(self, args: dict[str, Any]):
@@ -77,7 +75,7 @@ class CloseTaskSchema(ma.Schema):
 
 @blp.route("/recovery-tasks")
 class RecoveryTasks(MethodView):
-    @blp.requires(STAFF)
+    @blp.requires(Action.READ_MONEY)
     @blp.arguments(RecoveryTaskQueryArgsSchema, location="query")
     @blp.response(200, RecoveryTaskPageSchema)
     def get(self, args: dict[str, Any]):
@@ -90,7 +88,7 @@ class RecoveryTasks(MethodView):
 
 @blp.route("/recovery-tasks/<string:task_id>/close")
 class RecoveryTaskClose(MethodView):
-    @blp.requires(STAFF)
+    @blp.requires(Action.CLOSE_RECOVERY_TASK)
     @blp.arguments(CloseTaskSchema)
     @blp.response(200, RecoveryTaskSchema)
     @blp.alt_response(404, response="NOT_FOUND")

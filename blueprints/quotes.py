@@ -26,11 +26,12 @@ from blueprints.quote_packages import (
     read_quote_request,
 )
 from blueprints.request_scope import key_holder, request_now, runtime
-from forwarder_insure.domain.access import ALL_ROLES, Role
+from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.countries import is_country
 from forwarder_insure.domain.errors import Forbidden
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.domain.pricing import DECLINE_CODES, PackageToPrice
 from forwarder_insure.services.quoting import Quote
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
@@ -222,7 +223,7 @@ def _quote_json(quote: Quote) -> str:
 
 @blp.route("/rates")
 class Rates(MethodView):
-    @blp.requires(ALL_ROLES)
+    @blp.requires(Action.READ_RATES)
     @blp.response(200, RatesSchema)
     def get(self):
         """What an order-entry form needs: categories, currencies and their limits."""
@@ -246,7 +247,7 @@ class Rates(MethodView):
 
 @blp.route("/quotes")
 class Quotes(MethodView):
-    @blp.requires(Role.SELLER, Role.WAREHOUSE)
+    @blp.requires(Action.QUOTE)
     @blp.arguments(QuoteRequestSchema)
     @blp.response(200, QuotesSchema)
     def post(self, data: dict[str, Any]):

@@ -12,8 +12,8 @@ from flask.views import MethodView
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import DecimalString, MoneySchema
 from blueprints.request_scope import db_session
-from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.domain.errors import DomainError
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import reports
 
 blp = ApiBlueprint("reports", __name__, description="Bordereaux and loss ratios")
@@ -72,7 +72,7 @@ class LossRatiosSchema(ma.Schema):
 
 @blp.route("/reports/bordereau")
 class Bordereau(MethodView):
-    @blp.requires(at_least(Role.HANDLER))
+    @blp.requires(Action.READ_REPORTS)
     @blp.arguments(BordereauArgsSchema, location="query")
     @blp.response(200, description="text/csv: the monthly premium or claims bordereau")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -96,7 +96,7 @@ class Bordereau(MethodView):
 
 @blp.route("/reports/loss-ratios")
 class LossRatios(MethodView):
-    @blp.requires(at_least(Role.HANDLER))
+    @blp.requires(Action.READ_REPORTS)
     @blp.arguments(LossRatioArgsSchema, location="query")
     @blp.response(200, LossRatiosSchema)
     def get(self, args: dict[str, Any]):

@@ -12,7 +12,7 @@ from blueprints.fields import Instant
 from blueprints.problems import field_errors
 from blueprints.quote_packages import CARRIER
 from blueprints.request_scope import db_session, key_holder, request_now, runtime
-from forwarder_insure.domain.access import Role
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.domain.tracking import EVENT_CODES
 from forwarder_insure.services import tracking
 from forwarder_insure.services.coverages import TRACKING_NUMBER
@@ -131,7 +131,7 @@ def refused(batch: tracking.EventBatch, summary: tracking.IngestSummary) -> list
 
 @blp.route("/tracking/events")
 class TrackingEvents(MethodView):
-    @blp.requires(Role.TRACKING, Role.WAREHOUSE)
+    @blp.requires(Action.INGEST_TRACKING)
     @blp.arguments(EventBatchSchema)
     @blp.response(202, IngestResultSchema)
     def post(self, data: dict[str, Any]):

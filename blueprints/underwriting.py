@@ -10,8 +10,8 @@ from flask.views import MethodView
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import DecimalString, positive
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.domain.countries import is_country
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import exchange_rates, underwriters
 
 blp = ApiBlueprint("underwriting", __name__, description="Underwriters and exchange rates (ops)")
@@ -100,13 +100,13 @@ class ExchangeRateListSchema(ma.Schema):
 
 @blp.route("/underwriters")
 class Underwriters(MethodView):
-    @blp.requires(Role.WAREHOUSE, at_least(Role.HANDLER))
+    @blp.requires(Action.READ_UNDERWRITERS)
     @blp.response(200, UnderwriterListSchema)
     def get(self):
         """Every underwriter, in the order quoting prefers them."""
         return {"items": underwriters.list_underwriters(db_session())}
 
-    @blp.requires(Role.ADMIN)
+    @blp.requires(Action.MANAGE_UNDERWRITERS)
     @blp.arguments(UnderwriterSchema)
     @blp.response(201, UnderwriterSchema)
     def post(self, data: dict[str, Any]):
@@ -118,14 +118,14 @@ class Underwriters(MethodView):
 
 @blp.route("/underwriters/<string:underwriter_id>")
 class UnderwriterById(MethodView):
-    @blp.requires(Role.WAREHOUSE, at_least(Role.HANDLER))
+    @blp.requires(Action.READ_UNDERWRITERS)
     @blp.response(200, UnderwriterSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, underwriter_id: str):
         """One underwriter."""
         return underwriters.get_underwriter(db_session(), underwriter_id)
 
-    @blp.requires(Role.ADMIN)
+    @blp.requires(Action.MANAGE_UNDERWRITERS)
     @blp.arguments(UnderwriterUpdateSchema)
     @blp.response(200, UnderwriterSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -138,13 +138,13 @@ class UnderwriterById(MethodView):
 
 @blp.route("/exchange-rates")
 class ExchangeRates(MethodView):
-    @blp.requires(Role.WAREHOUSE, at_least(Role.HANDLER))
+    @blp.requires(Action.READ_EXCHANGE_RATES)
     @blp.response(200, ExchangeRateListSchema)
     def get(self):
         """Every recorded rate with the day it applies from."""
         return {"items": exchange_rates.list_rates(db_session())}
 
-    @blp.requires(Role.ADMIN)
+    @blp.requires(Action.MANAGE_EXCHANGE_RATES)
     @blp.arguments(ExchangeRateSchema)
     @blp.response(200, ExchangeRateSchema)
     def put(self, data: dict[str, Any]):

@@ -13,7 +13,7 @@ from blueprints.fields import Instant
 from blueprints.pagination import PageArgsSchema, page
 from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import WebhookDelivery, WebhookEndpoint
-from forwarder_insure.domain.access import Role
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import webhooks
 
 blp = ApiBlueprint("webhooks", __name__, description="Webhook subscriptions (admin)")
@@ -89,7 +89,7 @@ class DeliveryPageSchema(ma.Schema):
 
 @blp.route("/webhook-endpoints")
 class Endpoints(MethodView):
-    @blp.requires(Role.ADMIN)
+    @blp.requires(Action.MANAGE_WEBHOOKS)
     @blp.arguments(EndpointCreateSchema)
     @blp.response(201, EndpointCreatedSchema)
     def post(self, data: dict[str, Any]):
@@ -111,7 +111,7 @@ class Endpoints(MethodView):
             runtime().webhook_addresses,
         )
 
-    @blp.requires(Role.ADMIN)
+    @blp.requires(Action.MANAGE_WEBHOOKS)
     @blp.response(200, EndpointListSchema)
     def get(self):
         """Every subscription."""
@@ -121,7 +121,7 @@ class Endpoints(MethodView):
 
 @blp.route("/webhook-endpoints/<string:endpoint_id>/disable")
 class EndpointDisable(MethodView):
-    @blp.requires(Role.ADMIN)
+    @blp.requires(Action.MANAGE_WEBHOOKS)
     @blp.response(200, EndpointSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, endpoint_id: str):
@@ -131,7 +131,7 @@ class EndpointDisable(MethodView):
 
 @blp.route("/webhook-endpoints/<string:endpoint_id>/deliveries")
 class EndpointDeliveries(MethodView):
-    @blp.requires(Role.ADMIN)
+    @blp.requires(Action.MANAGE_WEBHOOKS)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, DeliveryPageSchema)
     @blp.alt_response(404, response="NOT_FOUND")

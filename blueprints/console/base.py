@@ -47,10 +47,11 @@ from werkzeug.wrappers import Response as Redirect
 from blueprints.problems import field_errors, status_of
 from blueprints.rate_limits import CONSOLE_LOGIN, limited
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role, at_least
+from forwarder_insure.domain.access import STAFF_ROLES, Caller, Role
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import DomainError
 from forwarder_insure.domain.money import Money, MoneyError
+from forwarder_insure.domain.permissions import Action, allowed, refusal
 from forwarder_insure.services.credentials import (
     LOCKOUT_AFTER,
     LOCKOUT_FOR,
@@ -72,9 +73,6 @@ blp = Blueprint(
     static_folder="../static/console",
     static_url_path="/static",
 )
-
-#: Who may read claims: the API's staff side of ``blueprints.claims.ACTORS``.
-CLAIM_READERS = at_least(Role.HANDLER)
 
 #: Console pages: our own script and stylesheet only, never framed, no Referer to elsewhere.
 PAGE_HEADERS = {
@@ -200,14 +198,15 @@ def staff_caller() -> Caller:
     return g.staff_caller
 
 
-def requires(roles: frozenset[Role]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Only staff with one of ``roles`` may open the page (the rest get a plain 403 page)."""
+def requires(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The page performs ``action``: only staff whose role the permission table
+    (``domain/permissions``) allows it may open it (the rest get a plain 403 page)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if staff_caller().role not in roles:
-                return error_page(403, f"The {staff_caller().role.value} role may not do this.")
+            if not allowed(staff_caller().role, action):
+                return error_page(403, refusal(staff_caller().role))
             return view(*args, **kwargs)
 
         return wrapper

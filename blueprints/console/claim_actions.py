@@ -1,5 +1,5 @@
 """What staff do to a claim from its page: the same steps (``blueprints.claim_steps``), schemas
-and role checks as the API's claim and insurer endpoints, one form each.
+and permission table actions as the API's claim and insurer endpoints, one form each.
 
 Each form posts here; :func:`~blueprints.console.base.perform` turns the service's answer into a
 flashed message and a redirect back to the claim, or its refusal into the claim page again with
@@ -34,15 +34,11 @@ from blueprints.console.base import (
     requires,
     staff_caller,
 )
-from blueprints.console.claims import render_claim
+from blueprints.console.claims import CLAIM_FORMS, render_claim
 from blueprints.insurer import AcceptanceSchema, PaymentSchema, RejectionSchema
 from blueprints.request_scope import db_session
 from forwarder_insure.db.models import Claim
-from forwarder_insure.domain.access import Role, at_least
 from forwarder_insure.services import claims
-
-#: Who may act on a claim: the API's ``STAFF`` (the four-eyes rule is the service's).
-CLAIM_WORKERS = at_least(Role.HANDLER)
 
 Form = Redirect | tuple[str, int]
 
@@ -69,7 +65,7 @@ def _claim_form(path: str, form: str) -> Callable[[Callable[[str], str]], Callab
 
         view.__name__ = view.__qualname__ = f"claim_{form}"
         view.__doc__ = action.__doc__
-        blp.post(f"/claims/<string:claim_id>/{path}")(requires(CLAIM_WORKERS)(view))
+        blp.post(f"/claims/<string:claim_id>/{path}")(requires(CLAIM_FORMS[form])(view))
         return view
 
     return decorate
@@ -108,7 +104,7 @@ def deny(claim_id: str) -> str:
 
 
 @blp.post("/claims/<string:claim_id>/documents/<string:document_id>/reject")
-@requires(CLAIM_WORKERS)
+@requires(CLAIM_FORMS["reject_document"])
 def reject_document(claim_id: str, document_id: str) -> Form:
     """Reject a document with a reason; its checklist item is missing again."""
 

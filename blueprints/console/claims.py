@@ -12,7 +12,6 @@ from flask import Response, render_template, request, url_for
 from sqlalchemy import Text, cast, func, select
 
 from blueprints.console.base import (
-    CLAIM_READERS,
     PAGE_SIZE,
     QueuePage,
     blp,
@@ -33,6 +32,7 @@ from forwarder_insure.domain.claims import (
     statuses_allowing,
 )
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.permissions import Action, allowed
 from forwarder_insure.services import claim_documents, claims, insurer, tracking
 from forwarder_insure.services.scope import only_visible
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
@@ -57,6 +57,20 @@ OFFERED_STEPS = (
     Step.INSURER_SETTLE,
     Step.INSURER_REJECT,
 )
+#: The claim page's forms and what each performs: a form is shown only to staff the permission
+#: table allows it, and its POST route requires the same action (``claim_actions``).
+CLAIM_FORMS: dict[str, Action] = {
+    "request_documents": Action.REQUEST_DOCUMENTS,
+    "approve": Action.APPROVE_CLAIM,
+    "deny": Action.DENY_CLAIM,
+    "reject_document": Action.REJECT_DOCUMENT,
+    "attach_document": Action.UPLOAD_DOCUMENT,
+    "insurer_filing": Action.FILE_WITH_INSURER,
+    "insurer_accept": Action.RECORD_INSURER_ACCEPTANCE,
+    "insurer_settle": Action.RECORD_INSURER_SETTLEMENT,
+    "insurer_reject": Action.RECORD_INSURER_REJECTION,
+    "carrier_recovery": Action.RECORD_CARRIER_RECOVERY,
+}
 OVERDUE_FILTERS = {"": "Any", "decision": "Decision overdue", "settlement": "Settlement overdue"}
 
 # -- claims queue ----------------------------------------------------------------------------
@@ -102,7 +116,7 @@ def _queue_filters() -> tuple[dict[str, str], list[str]]:
 
 
 @blp.get("/claims")
-@requires(CLAIM_READERS)
+@requires(Action.READ_CLAIM)
 def claims_queue() -> Any:
     """Claims with counts per status, filters, a sort, and the overdue ones marked."""
     caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
@@ -170,7 +184,7 @@ def claims_queue() -> Any:
 
 
 @blp.get("/claims/<string:claim_id>")
-@requires(CLAIM_READERS)
+@requires(Action.READ_CLAIM)
 def claim_page(claim_id: str) -> Any:
     """One claim: parcel and coverage, tracking history, checklist with previews, flags,
     timeline, payout and the insurer's side, and the forms for what can be done next."""
@@ -195,9 +209,11 @@ def render_claim(claim_id: str, *, error: str | None = None, failed: str | None 
         settlement_overdue=claims.is_settlement_overdue(claim),
         image_types=IMAGE_TYPES,
         pdf_types=PDF_TYPES,
-        can=available_actions(claim),
+        can={f for f in available_actions(claim) if allowed(caller.role, CLAIM_FORMS[f])},
         approvable=_approvable(claim, coverage),
-        four_eyes=rules.four_eyes.get(claim.currency),
+        four_eyes=None
+        if allowed(caller.role, Action.APPROVE_ABOVE_FOUR_EYES)
+        else rules.four_eyes.get(claim.currency),
         requestable=[item.kind.value for item in CHECKLISTS[ClaimKind(claim.kind)]],
         now_input=input_instant(now),
         error=error,
@@ -228,7 +244,7 @@ def available_actions(claim: Claim) -> set[str]:
 
 
 @blp.get("/claims/<string:claim_id>/documents/<string:document_id>")
-@requires(CLAIM_READERS)
+@requires(Action.READ_CLAIM)
 def claim_document(claim_id: str, document_id: str) -> Response:
     """A claim's document as a download, or with ``?inline=1`` for the page's preview."""
     document = claim_documents.get_document(db_session(), staff_caller(), claim_id, document_id)
@@ -236,7 +252,7 @@ def claim_document(claim_id: str, document_id: str) -> Response:
 
 
 @blp.get("/claims/<string:claim_id>/evidence-pack")
-@requires(CLAIM_READERS)
+@requires(Action.READ_CLAIM)
 def evidence_pack(claim_id: str) -> Response:
     """The evidence pack ZIP the underwriter is sent, as the API builds it."""
     return send_evidence_pack(staff_caller(), claim_id)

@@ -31,15 +31,10 @@ from blueprints.downloads import send_document
 from blueprints.inquiries import CarrierResponseSchema, attach_letter
 from blueprints.request_scope import db_session, request_now
 from forwarder_insure.db.models import Claim, Coverage, Inquiry
-from forwarder_insure.domain.access import Role, at_least
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES, silent_since
 from forwarder_insure.services import inquiries
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
-
-#: Who may read inquiries and record on them: the staff side of the API's
-#: ``blueprints.inquiries.READERS``, and the role of its carrier-response and letters routes.
-INQUIRY_STAFF = at_least(Role.HANDLER)
-
 
 # -- inquiry queue ---------------------------------------------------------------------------
 
@@ -74,7 +69,7 @@ def _queue_filters() -> tuple[dict[str, str], list[str]]:
 
 
 @blp.get("/inquiries")
-@requires(INQUIRY_STAFF)
+@requires(Action.READ_INQUIRY)
 def inquiries_queue() -> Any:
     """Open and presumed-lost inquiries, the longest-silent parcel first."""
     now = request_now()
@@ -151,14 +146,14 @@ def _inquiry_page(
 
 
 @blp.get("/inquiries/<string:inquiry_id>")
-@requires(INQUIRY_STAFF)
+@requires(Action.READ_INQUIRY)
 def inquiry_page(inquiry_id: str) -> Any:
     """One inquiry: the parcel, the carrier's answers so far, letters, and the two forms."""
     return _inquiry_page(inquiry_id)
 
 
 @blp.post("/inquiries/<string:inquiry_id>/carrier-response")
-@requires(INQUIRY_STAFF)
+@requires(Action.ANSWER_INQUIRY)
 def inquiry_carrier_response(inquiry_id: str) -> Any:
     """Record the carrier's answer, as the API's ``/inquiries/{id}/carrier-response``."""
     typed = form_fields(*CarrierResponseSchema().fields)
@@ -187,7 +182,7 @@ def inquiry_carrier_response(inquiry_id: str) -> Any:
 
 
 @blp.post("/inquiries/<string:inquiry_id>/letters")
-@requires(INQUIRY_STAFF)
+@requires(Action.ATTACH_LETTER)
 def inquiry_letter(inquiry_id: str) -> Any:
     """Attach the carrier's loss letter, as the API's ``/inquiries/{id}/letters``; a refused
     file (not a document, empty, too large) leaves nothing stored."""
@@ -205,7 +200,7 @@ def inquiry_letter(inquiry_id: str) -> Any:
 
 
 @blp.get("/inquiries/<string:inquiry_id>/letters/<string:letter_id>")
-@requires(INQUIRY_STAFF)
+@requires(Action.READ_INQUIRY)
 def inquiry_letter_file(inquiry_id: str, letter_id: str) -> Response:
     """A letter as a download, or with ``?inline=1`` to view it in the browser."""
     letter = inquiries.get_letter(db_session(), staff_caller(), inquiry_id, letter_id)

@@ -16,16 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.console.base import blp, requires, staff_caller
-from blueprints.payouts import STAFF
 from blueprints.request_scope import db_session, request_now, runtime
 from forwarder_insure.db.models import Claim, Payout
 from forwarder_insure.domain.ledger import ACCOUNT_NAMES
 from forwarder_insure.domain.money import Money, total
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import claims, ledger, payouts
 from forwarder_insure.services.ledger import Balance
-
-#: The roles of the API's ``/payouts`` (and ``/ledger/balances``, the same handler and up).
-MONEY_READERS = STAFF
 
 #: Advances listed at the most; the totals count them all.
 LIST_LIMIT = 200
@@ -100,7 +97,7 @@ def _books() -> list[Books]:
 
 
 @blp.get("/money")
-@requires(MONEY_READERS)
+@requires(Action.READ_MONEY)
 def money_page() -> Any:
     """Advances awaiting the insurer, overdue settlements, totals, and the ledger."""
     caller = staff_caller()

@@ -32,6 +32,7 @@ from forwarder_insure.domain.claims import (
 )
 from forwarder_insure.domain.errors import Conflict, Forbidden, NotFound
 from forwarder_insure.domain.ids import new_id
+from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.services.claim_screening import rescreen
 from forwarder_insure.services.claim_timeline import log
 from forwarder_insure.services.payouts import advance_if_payable
@@ -45,6 +46,7 @@ OnFailure = Callable[[Callable[[], None]], None]
 def claim_taking(session: Session, caller: Caller, claim_id: str, kind: DocumentKind) -> Claim:
     """The claim, if it takes a ``kind`` document from ``caller`` now; refused before any byte
     is stored (404 unseen, 422 wrong kind, 409 closed, 403 a document only staff supply)."""
+    check(caller, Action.UPLOAD_DOCUMENT)
     claim = lock_visible(session, Claim, claim_id, caller, "claim")
     item = checklist_item(ClaimKind(claim.kind), kind)
     check_open(claim)
@@ -131,6 +133,7 @@ def reject_document(
 ) -> Claim:
     """Refuse a document (unreadable, wrong parcel, altered): its checklist item is missing again
     unless another document of that kind was received."""
+    check(caller, Action.REJECT_DOCUMENT)
     claim = lock_visible(session, Claim, claim_id, caller, "claim")
     document = get_document(session, caller, claim_id, document_id)
     check_open(claim)
@@ -151,6 +154,7 @@ def get_document(
     session: Session, caller: Caller, claim_id: str, document_id: str
 ) -> ClaimDocument:
     """One of the claim's documents, if the caller may see the claim (404 otherwise)."""
+    check(caller, Action.READ_CLAIM)
     claim = get_visible(session, Claim, claim_id, caller, "claim")
     document = session.get(ClaimDocument, document_id)
     if document is None or document.claim_id != claim.id:

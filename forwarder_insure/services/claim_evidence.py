@@ -34,6 +34,7 @@ from forwarder_insure.domain.claims import (
     DocumentSource,
 )
 from forwarder_insure.domain.ids import new_id
+from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.domain.tracking import NOT_A_SCAN
 from forwarder_insure.services import claim_documents, tracking
 from forwarder_insure.services.claim_documents import OnFailure
@@ -105,6 +106,7 @@ def attach_loss_letter(
 ) -> InquiryDocument:
     """Keep the carrier's loss or damage letter with the inquiry, and hand it to the parcel's
     claim if one stands and still takes documents (a later claim receives it when filed)."""
+    check(caller, Action.ATTACH_LETTER)
     inquiry = get_inquiry(session, caller, inquiry_id)
     stored = store.put(stream, declared_name=declared_name)
     on_failure(lambda: store.delete(stored.key))

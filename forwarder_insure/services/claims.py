@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, Coverage
-from forwarder_insure.domain.access import SYSTEM, Caller, Role, at_least
+from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import (
     CHECKLISTS,
@@ -34,6 +34,7 @@ from forwarder_insure.domain.claims import (
 from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.permissions import Action, allowed, check
 from forwarder_insure.services.claim_documents import OnFailure, received_kinds
 from forwarder_insure.services.claim_evidence import attach_known_evidence
 from forwarder_insure.services.claim_screening import screen_claim
@@ -68,6 +69,7 @@ def file_claim(
 ) -> Claim:
     """Open a draft claim on a live coverage (one standing claim per coverage), with the
     evidence our own records already provide attached."""
+    check(caller, Action.FILE_CLAIM)
     # Locked: a void running at the same time either sees this claim or is seen by it.
     coverage = lock_visible(session, Coverage, coverage_id, caller, "coverage")
     check_coverage_live(coverage.status)
@@ -103,6 +105,7 @@ def file_claim(
 
 
 def get_claim(session: Session, caller: Caller, claim_id: str) -> Claim:
+    check(caller, Action.READ_CLAIM)
     return get_visible(session, Claim, claim_id, caller, "claim")
 
 
@@ -124,6 +127,7 @@ def list_query(
 ) -> Select:
     """Claims the caller may see (a seller: its own), newest first, optionally only those past
     (or within) our decision SLA or with the insurer's settlement overdue."""
+    check(caller, Action.READ_CLAIM)
     query = list_visible(Claim, caller, status=status, seller_id=seller_id)
     if decision_overdue is not None:
         late = (
@@ -168,6 +172,7 @@ def submit(
 
     The claim is screened; a small claim with no flag is approved at once (fast track).
     """
+    check(caller, Action.SUBMIT_CLAIM)
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.SUBMIT)  # refuse early, before anything changes
     check_coverage_live(session.get_one(Coverage, claim.coverage_id).status)
@@ -206,6 +211,7 @@ def request_documents(
     now: datetime,
 ) -> Claim:
     """Ask the seller for more (the claim waits in needs_info until it is submitted again)."""
+    check(caller, Action.REQUEST_DOCUMENTS)
     claim = lock_claim(session, caller, claim_id)
     for kind in kinds:
         checklist_item(ClaimKind(claim.kind), kind)
@@ -227,13 +233,15 @@ def approve(
     now: datetime,
 ) -> Claim:
     """Approve an amount (at most the amount claimed, and the insured value less deductible);
-    above the four-eyes limit only a supervisor (or admin) may."""
+    above the four-eyes limit only the roles the permission table allows
+    ``approve_above_four_eyes`` (supervisor, admin) may."""
+    check(caller, Action.APPROVE_CLAIM)
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.APPROVE)
     coverage = session.get_one(Coverage, claim.coverage_id)
     check_coverage_live(coverage.status)
     check_amount_approved(amount, coverage.insured_value, coverage.deductible, claim.amount_claimed)
-    if rules.needs_supervisor(amount) and caller.role not in at_least(Role.SUPERVISOR):
+    if rules.needs_supervisor(amount) and not allowed(caller.role, Action.APPROVE_ABOVE_FOUR_EYES):
         raise Forbidden(
             f"approving {amount} needs a supervisor (four-eyes limit)", code="four_eyes_required"
         )
@@ -246,6 +254,7 @@ def approve(
 
 
 def deny(session: Session, caller: Caller, claim_id: str, reason: str, now: datetime) -> Claim:
+    check(caller, Action.DENY_CLAIM)
     claim = lock_claim(session, caller, claim_id)
     claim.decided_at = now
     transition(session, claim, Step.DENY, caller, now, reason)
@@ -256,6 +265,7 @@ def deny(session: Session, caller: Caller, claim_id: str, reason: str, now: date
 def withdraw(
     session: Session, caller: Caller, claim_id: str, now: datetime, reason: str | None
 ) -> Claim:
+    check(caller, Action.WITHDRAW_CLAIM)
     claim = lock_claim(session, caller, claim_id)
     transition(session, claim, Step.WITHDRAW, caller, now, reason)
     session.flush()

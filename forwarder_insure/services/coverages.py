@@ -26,6 +26,7 @@ from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.ledger import Account, Posting, premium_booking, reversal
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.domain.rate_card import RateCard
 from forwarder_insure.domain.tracking import WAREHOUSE_SOURCE, deadlines, tracking_source
 from forwarder_insure.services import exchange_rates, ledger
@@ -69,6 +70,7 @@ def bind(
     now: datetime,
 ) -> Coverage:
     """Turn a quote token into an active coverage (one token binds at most one coverage)."""
+    check(caller, Action.BIND_COVERAGE)
     terms = signer.verify(request.quote_token, now)
     if caller.is_seller and caller.seller_id != terms.seller_id:
         raise Forbidden("this quote was made for another seller", code="quote_for_another_seller")
@@ -181,6 +183,7 @@ def attach_tracking(
     package's number, so its answer is the same whoever else uses the number, and it takes no
     scans until the warehouse confirms it. A seller cannot overwrite a confirmed number.
     """
+    check(caller, Action.ATTACH_TRACKING)
     coverage = get_coverage(session, caller, coverage_id)
     if coverage.status != "active":
         raise Conflict("a voided coverage cannot be changed", code="coverage_voided")
@@ -226,6 +229,7 @@ def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> C
     """Cancel before the first carrier scan and while no claim on it is open, and refund the
     premium; voiding twice is harmless. (Filing a claim locks the coverage row too, so a claim
     filed at the same moment is either seen here or finds the coverage voided.)"""
+    check(caller, Action.VOID_COVERAGE)
     coverage = get_coverage(session, caller, coverage_id, for_update=True)
     if coverage.status == "voided":
         return coverage
@@ -279,6 +283,7 @@ def _refuse_void_under_open_claim(session: Session, coverage: Coverage) -> None:
 def get_coverage(
     session: Session, caller: Caller, coverage_id: str, *, for_update: bool = False
 ) -> Coverage:
+    check(caller, Action.READ_COVERAGE)
     coverage = get_visible(session, Coverage, coverage_id, caller, "coverage")
     if for_update and session.get_bind().dialect.name == "postgresql":
         session.refresh(coverage, with_for_update=True)
@@ -287,6 +292,7 @@ def get_coverage(
 
 def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:
     """Coverages the caller may see, newest first."""
+    check(caller, Action.READ_COVERAGE)
     return list_visible(Coverage, caller, status=status, seller_id=seller_id)
 
 

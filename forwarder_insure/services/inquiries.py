@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from forwarder_insure.db.models import Coverage, Inquiry, InquiryDocument
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict, NotFound
+from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.scope import get_visible, list_visible
@@ -29,6 +30,7 @@ EVENT_SUFFIX = {
 
 
 def get_inquiry(session: Session, caller: Caller, inquiry_id: str) -> Inquiry:
+    check(caller, Action.READ_INQUIRY)
     return get_visible(session, Inquiry, inquiry_id, caller, "inquiry")
 
 
@@ -45,6 +47,7 @@ def get_letter(
 
 def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> Select:
     """Inquiries the caller may see (a seller: its own parcels)."""
+    check(caller, Action.READ_INQUIRY)
     return list_visible(Inquiry, caller, status=status, seller_id=seller_id)
 
 
@@ -80,6 +83,7 @@ def record_carrier_response(
 ) -> Inquiry:
     """What the carrier answered: ``found`` resolves the inquiry, ``confirmed_lost`` closes it and
     marks the parcel lost (the seller is invited to claim), ``no_answer`` is noted."""
+    check(caller, Action.ANSWER_INQUIRY)
     inquiry = get_inquiry(session, caller, inquiry_id)
     if inquiry.status not in LIVE:
         raise Conflict(f"the inquiry is already {inquiry.status}", code="inquiry_closed")

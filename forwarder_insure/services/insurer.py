@@ -25,6 +25,7 @@ from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.ledger import Account
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.domain.working_days import add_working_days
 from forwarder_insure.services import ledger
 from forwarder_insure.services.claim_timeline import log, transition
@@ -51,6 +52,7 @@ def awaits_carrier(claim: Claim) -> bool:
 
 def file_with_insurer(session: Session, caller: Caller, claim_id: str, now: datetime) -> Claim:
     """Record that the evidence pack went to the underwriter (once)."""
+    check(caller, Action.FILE_WITH_INSURER)
     claim = lock_claim(session, caller, claim_id)
     if ClaimStatus(claim.status) not in FILEABLE:
         raise Conflict(
@@ -74,6 +76,7 @@ def accept(
     now: datetime,
 ) -> Claim:
     """The underwriter accepted the claim: it owes settlement within N of its working days."""
+    check(caller, Action.RECORD_INSURER_ACCEPTANCE)
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.INSURER_ACCEPT)
     _not_in_future(accepted_at, now, "accepted_at")
@@ -103,6 +106,7 @@ def settle(
     now: datetime,
 ) -> Claim:
     """The underwriter paid (all or part of) its share; a shortfall is booked as our loss."""
+    check(caller, Action.RECORD_INSURER_SETTLEMENT)
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.INSURER_SETTLE)  # only an accepted, paid claim
     _not_in_future(paid_at, now, "paid_at")
@@ -131,6 +135,7 @@ def reject(
     now: datetime,
 ) -> Claim:
     """The underwriter refused a claim we already paid."""
+    check(caller, Action.RECORD_INSURER_REJECTION)
     claim = lock_claim(session, caller, claim_id)
     next_status(ClaimStatus(claim.status), Step.INSURER_REJECT)
     booking = rules.insurer_rejection_booking
@@ -162,6 +167,7 @@ def recover_from_carrier(
     now: datetime,
 ) -> Claim:
     """The carrier paid its liability (base cover) on a claim we advanced."""
+    check(caller, Action.RECORD_CARRIER_RECOVERY)
     claim = lock_claim(session, caller, claim_id)
     payout = claim.payout
     if payout is None or payout.carrier_part.is_zero:

@@ -25,6 +25,7 @@ from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, Step, check_coverage_live
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.payouts import PayoutSplit
+from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.services import ledger
 from forwarder_insure.services.claim_timeline import log, transition
 from forwarder_insure.services.events import emit
@@ -101,6 +102,7 @@ def claw_back(session: Session, claim: Claim, now: datetime) -> Payout:
 def list_query(caller: Caller, *, status: str | None, awaiting_insurer: bool | None) -> Select:
     """Payouts, newest first; ``awaiting_insurer`` keeps (or drops) the advances whose
     underwriter share is still owed to us."""
+    check(caller, Action.READ_MONEY)
     query = list_visible(Payout, caller, status=status, seller_id=None)
     if awaiting_insurer is not None:
         awaiting = (

@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 from forwarder_insure.db.models import Claim, RecoveryTask
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict
+from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.services.claim_timeline import log
 from forwarder_insure.services.scope import lock_visible
 
 
 def close(session: Session, caller: Caller, task_id: str, note: str, now: datetime) -> RecoveryTask:
+    check(caller, Action.CLOSE_RECOVERY_TASK)
     task = lock_visible(session, RecoveryTask, task_id, caller, "recovery task")
     if task.status != "open":
         raise Conflict("the recovery task is already closed", code="recovery_task_closed")

@@ -19,6 +19,7 @@ from blueprints.request_scope import db_session, key_holder, request_now
 from forwarder_insure.db.models import OutboxEvent
 from forwarder_insure.domain.access import Role
 from forwarder_insure.domain.errors import Invalid
+from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services.events import emit
 from tests.fixtures.app import KeyedClient, issue_key
 
@@ -43,7 +44,7 @@ def probe_blueprint(gate: Gate) -> ApiBlueprint:
 
     @blp.route("/probes")
     class Probes(MethodView):
-        @blp.requires(Role.WAREHOUSE, Role.SELLER)
+        @blp.requires(Action.BIND_COVERAGE)  # sellers and warehouses, as a bind
         @blp.idempotent
         @blp.arguments(ProbeSchema)
         @blp.response(201)
