@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("balanced_books")
 
 
 @pytest.fixture
-def settings(tmp_path, migrated) -> Settings:
+def settings(settings, tmp_path) -> Settings:
     """The default rate card with a 50.00 USD deductible: a 250.00 USD parcel pays at most
     200.00 USD."""
     card = DEFAULT_RATES_FILE.read_text(encoding="utf-8")
@@ -24,8 +24,7 @@ def settings(tmp_path, migrated) -> Settings:
     assert usd + 'deductible = "0.00"' in card
     rates = tmp_path / "rates.toml"
     rates.write_text(card.replace(usd + 'deductible = "0.00"', usd + 'deductible = "50.00"'))
-    env = {"FI_ENV": "testing", "FI_DATABASE_URL": migrated.url, "FI_RATES_FILE": str(rates)}
-    return Settings.from_env(env, instance_path=tmp_path / "instance")
+    return settings.with_overrides(rates_file=rates)
 
 
 def approve_form(html: str) -> tuple[str, str]:

@@ -167,6 +167,7 @@ def test_allow_private_is_refused_in_production(tmp_path: Path):
         "FI_ENV": "production",
         "FI_SECRET_KEY": "s" * 40,
         "FI_DATABASE_URL": "postgresql://db/x",
+        "FI_PUBLIC_URL": "https://insure.example.com",
         "FI_WEBHOOK_ALLOW_PRIVATE": "1",
     }
     with pytest.raises(SettingsError, match="FI_WEBHOOK_ALLOW_PRIVATE"):
