@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_
@@ -105,11 +105,11 @@ def _read(name: str, key: SortKey, cursor: str) -> tuple[Any, str]:
             instant = datetime.fromisoformat(value)
             if instant.tzinfo is None:
                 raise ValueError(value)
-            return instant, last_id
-        if not isinstance(value, int) or isinstance(value, bool):
+            return instant.astimezone(UTC), last_id
+        if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
             raise ValueError(value)
         return value, last_id
-    except ValueError:
+    except (ValueError, OverflowError):
         raise refused from None
 
 

@@ -3,6 +3,7 @@ each sort by cursor without repeats or gaps, and never shows a seller another se
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -135,3 +136,21 @@ def test_a_cursor_belongs_to_its_sort(as_role, claims):
     assert response.status_code == 422
     assert response.get_json()["code"] == "invalid_cursor"
     assert handler.get("/api/v1/claims?sort=colour").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '["amount_claimed",100000000000000000000000000000,"clm_x"]',
+        '["created_at","0001-01-01T00:00:00+01:00","clm_x"]',
+        '["created_at","2030-01-01T00:00:00","clm_x"]',
+        '["created_at",null,""]',
+        "not json",
+    ],
+)
+def test_a_forged_cursor_is_refused_not_a_server_error(as_role, claims, raw):
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    sort = raw.split('"')[1] if raw.startswith("[") else "created_at"
+    response = as_role(Role.HANDLER).get(f"/api/v1/claims?sort={sort}&cursor={cursor}")
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "invalid_cursor"
