@@ -9,14 +9,13 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 from flask_smorest.fields import Upload
-from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from blueprints import claim_steps
 from blueprints.api_blueprint import ApiBlueprint
-from blueprints.downloads import send_document, send_evidence_pack
+from blueprints.downloads import StoredFile, send_document, send_evidence_pack
 from blueprints.fields import Instant, MoneySchema
-from blueprints.pagination import PageArgsSchema, page
+from blueprints.pagination import PageArgsSchema, answer
 from blueprints.request_scope import (
     db_session,
     discard_unless_committed,
@@ -24,8 +23,6 @@ from blueprints.request_scope import (
     request_now,
     runtime,
 )
-from forwarder_insure.db.models import Claim, ClaimDocument
-from forwarder_insure.db.models.payouts import PAYOUT_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.claims import (
     ClaimKind,
@@ -35,7 +32,16 @@ from forwarder_insure.domain.claims import (
     Stage,
 )
 from forwarder_insure.domain.permissions import Action
-from forwarder_insure.services import claim_documents, claim_timeline, claims, direct_uploads
+from forwarder_insure.services import (
+    claim_documents,
+    claim_predicates,
+    claim_queue,
+    claim_timeline,
+    claims,
+    direct_uploads,
+)
+from forwarder_insure.services.claim_queue import API_SORTS, ClaimFilters
+from forwarder_insure.services.payouts import PAYOUT_STATUSES
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("claims", __name__, description="Claims on lost or damaged parcels")
@@ -177,7 +183,7 @@ class ClaimSchema(ma.Schema):
         return SellerClaimSchema(many=self.many).dump(obj, many=many)
 
     @ma.pre_dump
-    def view(self, claim: Claim, **kwargs: Any) -> _ClaimView:
+    def view(self, claim: Any, **kwargs: Any) -> _ClaimView:
         return _ClaimView(claim)
 
 
@@ -207,7 +213,7 @@ class SellerClaimSchema(ma.Schema):
     created_at = Instant()
 
     @ma.pre_dump
-    def view(self, claim: Claim, **kwargs: Any) -> _SellerClaimView:
+    def view(self, claim: Any, **kwargs: Any) -> _SellerClaimView:
         return _SellerClaimView(claim)
 
 
@@ -221,7 +227,7 @@ def staff_reading() -> bool:
 class _ClaimView:
     """The claim row as the API shows it: checklist, risk, SLA and insurer state computed."""
 
-    def __init__(self, claim: Claim):
+    def __init__(self, claim: Any):
         self._claim = claim
 
     def __getattr__(self, name: str) -> Any:
@@ -247,11 +253,13 @@ class _ClaimView:
 
     @property
     def decision_due_at(self) -> datetime | None:
-        return claims.decision_due_at(self._claim, runtime().claim_rules)
+        return claim_predicates.decision_due_at(self._claim, runtime().claim_rules)
 
     @property
     def decision_overdue(self) -> bool:
-        return claims.is_decision_overdue(self._claim, runtime().claim_rules, request_now())
+        return claim_predicates.is_decision_overdue(
+            self._claim, runtime().claim_rules, request_now()
+        )
 
     @property
     def insurer(self) -> dict[str, Any]:
@@ -261,7 +269,7 @@ class _ClaimView:
             "reference": claim.insurer_reference,
             "accepted_at": claim.insurer_accepted_at,
             "settlement_due_at": claim.settlement_due_at,
-            "settlement_overdue": claims.is_settlement_overdue(claim),
+            "settlement_overdue": claim_predicates.is_settlement_overdue(claim),
             "settled_at": claim.settled_at,
         }
 
@@ -288,8 +296,39 @@ class ClaimPageSchema(ma.Schema):
 
 
 class ClaimQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in ClaimStatus]))
-    seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
+    """The claim list's filters and sorts: the console's claim queue reads the same ones
+    (``services/claim_queue.py``). A seller always lists its own claims only."""
+
+    status = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf([s.value for s in ClaimStatus])),
+        validate=ma.validate.Length(max=len(ClaimStatus)),
+        metadata={"description": "Only claims in these statuses (repeat for several)"},
+    )
+    kind = ma.fields.String(
+        validate=ma.validate.OneOf([k.value for k in ClaimKind]),
+        metadata={"description": "Only claims of this kind"},
+    )
+    seller_id = ma.fields.String(
+        validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern),
+        metadata={
+            "description": "Only this seller's claims (staff); a seller key lists its own "
+            "whatever it sends, so another seller's id answers an empty list"
+        },
+    )
+    flag = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,47}$"),
+        metadata={"description": "Only claims screening flagged with this code (staff only)"},
+    )
+    fast_tracked = ma.fields.Boolean(
+        metadata={"description": "Only claims paid on the fast track (true) or not (false)"}
+    )
+    sort = ma.fields.String(
+        validate=ma.validate.OneOf(list(API_SORTS)),
+        metadata={
+            "description": "The order: a field, descending with a leading `-`; missing values "
+            "last; ties by id. Without it, newest first. Keep it while following next_cursor."
+        },
+    )
     decision_overdue = ma.fields.Boolean(
         metadata={"description": "Only claims past our decision SLA (true) or within it (false)"}
     )
@@ -326,21 +365,29 @@ class Claims(MethodView):
     @blp.arguments(ClaimQueryArgsSchema, location="query")
     @blp.response(200, ClaimPageSchema)
     def get(self, args: dict[str, Any]):
-        """Claims, newest first; a seller sees its own."""
-        query = claims.list_query(
-            key_holder().caller,
-            status=args.get("status"),
+        """Claims, newest first or in the order ``sort`` asks; a seller sees its own."""
+        caller = key_holder().caller
+        filters = ClaimFilters(
+            statuses=tuple(dict.fromkeys(args.get("status") or ())),
+            kind=args.get("kind"),
             seller_id=args.get("seller_id"),
+            flag=args.get("flag"),
             decision_overdue=args.get("decision_overdue"),
             settlement_overdue=args.get("settlement_overdue"),
-            rules=runtime().claim_rules,
-            now=request_now(),
-        ).options(
-            selectinload(Claim.documents),
-            selectinload(Claim.timeline),
-            selectinload(Claim.payout),
+            fast_tracked=args.get("fast_tracked"),
         )
-        return page(db_session(), query, Claim.id, args["cursor"], args["limit"])
+        return answer(
+            claim_queue.api_page(
+                db_session(),
+                caller,
+                filters,
+                args.get("sort"),
+                after=args["cursor"],
+                limit=args["limit"],
+                rules=runtime().claim_rules,
+                now=request_now(),
+            )
+        )
 
 
 @blp.route("/claims/<string:claim_id>")
@@ -396,7 +443,7 @@ class ClaimDocuments(MethodView):
         return add_upload(key_holder().caller, claim_id, form["kind"], files["file"])
 
 
-def add_upload(caller: Caller, claim_id: str, kind: str, upload: FileStorage) -> ClaimDocument:
+def add_upload(caller: Caller, claim_id: str, kind: str, upload: FileStorage) -> StoredFile:
     """Store an uploaded evidence file on the claim, removing it again if the request does not
     commit; the API and the console both upload through here."""
     return claim_documents.add_document(

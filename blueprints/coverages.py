@@ -7,17 +7,15 @@ from typing import Any
 import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
-from sqlalchemy.orm import selectinload
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import DecimalString, Instant, MoneySchema
-from blueprints.pagination import PageArgsSchema, page
+from blueprints.pagination import PageArgsSchema, answer
 from blueprints.quotes import SLUG, UnderwriterRefSchema
 from blueprints.request_scope import db_session, key_holder, request_now, runtime
-from forwarder_insure.db.models import Coverage
-from forwarder_insure.db.models.coverage import COVERAGE_STATUSES, PACKAGE_STATUSES
 from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import certificates, coverages
+from forwarder_insure.services.coverages import COVERAGE_STATUSES, PACKAGE_STATUSES
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("coverages", __name__, description="Bound insurance, one per package")
@@ -67,7 +65,7 @@ class CoveredPackageSchema(ma.Schema):
     category = ma.fields.String(required=True)
     weight_kg = ma.fields.Method("weight", required=True, metadata={"type": "string"})
 
-    def weight(self, coverage: Coverage) -> str:
+    def weight(self, coverage: Any) -> str:
         return _grams_to_kg(coverage.weight_grams)
 
 
@@ -102,21 +100,21 @@ class CoverageSchema(ma.Schema):
     verification_url = ma.fields.String(required=True)
 
     @ma.pre_dump
-    def view(self, coverage: Coverage, **kwargs: Any) -> _CoverageView:
+    def view(self, coverage: Any, **kwargs: Any) -> _CoverageView:
         return _CoverageView(coverage)
 
 
 class _CoverageView:
     """The coverage row as the API shows it: the package nested, the exchange grouped."""
 
-    def __init__(self, coverage: Coverage):
+    def __init__(self, coverage: Any):
         self._coverage = coverage
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._coverage, name)
 
     @property
-    def package(self) -> Coverage:
+    def package(self) -> Any:
         return self._coverage
 
     @property
@@ -174,10 +172,16 @@ class Coverages(MethodView):
     @blp.response(200, CoveragePageSchema)
     def get(self, args: dict[str, Any]):
         """Coverages, newest first; a seller sees its own only."""
-        query = coverages.list_query(
-            key_holder().caller, status=args.get("status"), seller_id=args.get("seller_id")
-        ).options(selectinload(Coverage.underwriter))
-        return page(db_session(), query, Coverage.id, args["cursor"], args["limit"])
+        return answer(
+            coverages.list_page(
+                db_session(),
+                key_holder().caller,
+                status=args.get("status"),
+                seller_id=args.get("seller_id"),
+                after=args["cursor"],
+                limit=args["limit"],
+            )
+        )
 
 
 @blp.route("/coverages/<string:coverage_id>")

@@ -4,11 +4,11 @@ pack), the same way from the API and the console."""
 from __future__ import annotations
 
 import tempfile
+from typing import Protocol
 
 from flask import Response, send_file
 
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.db.models import ClaimDocument, InquiryDocument
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.services import evidence_packs
 from forwarder_insure.storage import download_name
@@ -20,7 +20,16 @@ PDF_TYPES = frozenset({"application/pdf"})
 PACK_MEMORY_BYTES = 8 * 1024 * 1024
 
 
-def send_document(document: ClaimDocument | InquiryDocument, *, inline: bool = False) -> Response:
+class StoredFile(Protocol):
+    """What serving needs of a stored file (a claim's document, an inquiry's letter)."""
+
+    storage_key: str
+    filename: str
+    content_type: str
+    sha256: str
+
+
+def send_document(document: StoredFile, *, inline: bool = False) -> Response:
     """Stream the document as the type sniffed at upload: an attachment, or inline for the
     console's preview. Uploaded files are untrusted: never sniffed again by the browser, run in
     a sandbox, framed only by our own pages. The file name is the uploader's label with the

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
 from blueprints.request_scope import db_session
+from forwarder_insure.services.health import check_database
 
 blp = Blueprint("health", __name__)
 
@@ -19,5 +19,5 @@ def healthz():
 @blp.get("/readyz")
 def readyz():
     """The process can reach its database."""
-    db_session().execute(text("SELECT 1"))
+    check_database(db_session())
     return jsonify(status="ok")

@@ -8,11 +8,9 @@ from flask.views import MethodView
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import Instant
 from blueprints.request_scope import db_session, key_holder, request_now
-from forwarder_insure.db.models import Seller
 from forwarder_insure.domain.errors import Invalid
 from forwarder_insure.domain.permissions import Action
-from forwarder_insure.services.scope import get_visible
-from forwarder_insure.services.sellers import set_seller_name
+from forwarder_insure.services.sellers import get_seller, set_seller_name
 
 blp = ApiBlueprint("identity", __name__, description="The calling API key and its sellers")
 
@@ -58,8 +56,7 @@ class SellerById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, seller_id: str):
         """A seller; a seller key sees only its own (any other answers 404)."""
-        seller = get_visible(db_session(), Seller, seller_id, key_holder().caller, "seller")
-        return seller
+        return get_seller(db_session(), key_holder().caller, seller_id)
 
     @blp.requires(Action.MANAGE_SELLER)
     @blp.arguments(SellerUpdateSchema)

@@ -6,14 +6,13 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.claims import DocumentFileSchema, staff_reading
-from blueprints.downloads import send_document
+from blueprints.downloads import StoredFile, send_document
 from blueprints.fields import Instant
-from blueprints.pagination import PageArgsSchema, page
+from blueprints.pagination import PageArgsSchema, answer
 from blueprints.request_scope import (
     db_session,
     discard_unless_committed,
@@ -21,11 +20,10 @@ from blueprints.request_scope import (
     request_now,
     runtime,
 )
-from forwarder_insure.db.models import Inquiry, InquiryDocument
-from forwarder_insure.db.models.tracking import INQUIRY_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import claim_evidence, inquiries
+from forwarder_insure.services.inquiries import INQUIRY_STATUSES
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("inquiries", __name__, description="Carrier inquiries on silent parcels")
@@ -111,7 +109,7 @@ class CarrierResponseSchema(ma.Schema):
     note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1000))
 
 
-def attach_letter(caller: Caller, inquiry_id: str, upload: FileStorage) -> InquiryDocument:
+def attach_letter(caller: Caller, inquiry_id: str, upload: FileStorage) -> StoredFile:
     """Store the carrier's letter on the inquiry (and the parcel's claim), removing the file
     again if the request does not commit; the API and the console both attach through here."""
     return claim_evidence.attach_loss_letter(
@@ -134,10 +132,16 @@ class Inquiries(MethodView):
     @blp.response(200, InquiryPageSchema)
     def get(self, args: dict[str, Any]):
         """The queue, filterable by status and seller; a seller sees its own parcels only."""
-        query = inquiries.list_query(
-            key_holder().caller, status=args.get("status"), seller_id=args.get("seller_id")
-        ).options(selectinload(Inquiry.letters))
-        return page(db_session(), query, Inquiry.id, args["cursor"], args["limit"])
+        return answer(
+            inquiries.list_page(
+                db_session(),
+                key_holder().caller,
+                status=args.get("status"),
+                seller_id=args.get("seller_id"),
+                after=args["cursor"],
+                limit=args["limit"],
+            )
+        )
 
 
 @blp.route("/inquiries/<string:inquiry_id>")

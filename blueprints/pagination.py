@@ -1,4 +1,5 @@
-"""Cursor pagination over time-ordered ids: stable while rows are added, index-friendly."""
+"""Cursor pagination on the wire: the page arguments, and the opaque cursor a list answers
+(the keyset pages themselves are built by ``forwarder_insure/services/pagination.py``)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import binascii
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import Select
-from sqlalchemy.orm import Session
+
+from forwarder_insure.services.pagination import Page
 
 MAX_LIMIT = 200
 
 
 class Cursor(ma.fields.String):
-    """An opaque cursor on the wire; the id of the last row seen once loaded."""
+    """An opaque cursor on the wire; once loaded, the text the service's page gave."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -39,16 +40,7 @@ def encode_cursor(last_id: str) -> str:
     return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
 
 
-def page(
-    session: Session, query: Select[Any], id_column: Any, after: str | int | None, limit: int
-) -> dict[str, Any]:
-    """One page of ``query`` (ordered by ``id_column`` descending) after the id ``after``."""
-    if after:
-        query = query.where(id_column < after)
-    rows = list(session.execute(query.limit(limit + 1)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": rows,
-        "next_cursor": encode_cursor(str(rows[-1].id)) if more and rows else None,
-    }
+def answer(page: Page) -> dict[str, Any]:
+    """A page as the API answers it: its items and the next page's opaque cursor."""
+    cursor = page.next_cursor
+    return {"items": page.items, "next_cursor": encode_cursor(cursor) if cursor else None}

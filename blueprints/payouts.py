@@ -10,13 +10,12 @@ from flask.views import MethodView
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.claims import PayoutSchema
 from blueprints.fields import Instant
-from blueprints.pagination import PageArgsSchema, page
+from blueprints.pagination import PageArgsSchema, answer
 from blueprints.request_scope import db_session, key_holder, request_now
-from forwarder_insure.db.models import Payout, RecoveryTask
-from forwarder_insure.db.models.payouts import PAYOUT_STATUSES, RECOVERY_TASK_STATUSES
 from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import payouts, recovery_tasks
-from forwarder_insure.services.scope import list_visible
+from forwarder_insure.services.payouts import PAYOUT_STATUSES
+from forwarder_insure.services.recovery_tasks import RECOVERY_TASK_STATUSES
 
 blp = ApiBlueprint("payouts", __name__, description="Advanced payouts and recovery tasks")
 
@@ -40,12 +39,16 @@ class Payouts(MethodView):
     @blp.response(200, PayoutPageSchema)
     def get(self, args: dict[str, Any]):
         """Advances, newest first; ``awaiting_insurer=true`` lists the money still owed to us."""
-        query = payouts.list_query(
-            key_holder().caller,
-            status=args.get("status"),
-            awaiting_insurer=args.get("awaiting_insurer"),
+        return answer(
+            payouts.list_page(
+                db_session(),
+                key_holder().caller,
+                status=args.get("status"),
+                awaiting_insurer=args.get("awaiting_insurer"),
+                after=args["cursor"],
+                limit=args["limit"],
+            )
         )
-        return page(db_session(), query, Payout.id, args["cursor"], args["limit"])
 
 
 class RecoveryTaskSchema(ma.Schema):
@@ -80,10 +83,15 @@ class RecoveryTasks(MethodView):
     @blp.response(200, RecoveryTaskPageSchema)
     def get(self, args: dict[str, Any]):
         """Paid lost parcels that were delivered after all: money to recover, never to pay twice."""
-        query = list_visible(
-            RecoveryTask, key_holder().caller, status=args.get("status"), seller_id=None
+        return answer(
+            recovery_tasks.list_page(
+                db_session(),
+                key_holder().caller,
+                status=args.get("status"),
+                after=args["cursor"],
+                limit=args["limit"],
+            )
         )
-        return page(db_session(), query, RecoveryTask.id, args["cursor"], args["limit"])
 
 
 @blp.route("/recovery-tasks/<string:task_id>/close")

@@ -6,13 +6,11 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from sqlalchemy import select
 
 from blueprints.api_blueprint import ApiBlueprint
 from blueprints.fields import Instant
-from blueprints.pagination import PageArgsSchema, page
+from blueprints.pagination import PageArgsSchema, answer
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.db.models import WebhookDelivery, WebhookEndpoint
 from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import webhooks
 
@@ -115,8 +113,7 @@ class Endpoints(MethodView):
     @blp.response(200, EndpointListSchema)
     def get(self):
         """Every subscription."""
-        rows = db_session().execute(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).scalars()
-        return {"items": list(rows)}
+        return {"items": webhooks.list_endpoints(db_session())}
 
 
 @blp.route("/webhook-endpoints/<string:endpoint_id>/disable")
@@ -137,8 +134,6 @@ class EndpointDeliveries(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], endpoint_id: str):
         """Delivery history, newest first: attempts, last answer, next attempt."""
-        session = db_session()
-        webhooks.get_endpoint(session, endpoint_id)
-        after = int(args["cursor"]) if args["cursor"] and args["cursor"].isdigit() else None
-        query = webhooks.deliveries_query(endpoint_id)
-        return page(session, query, WebhookDelivery.id, after, args["limit"])
+        return answer(
+            webhooks.deliveries_page(db_session(), endpoint_id, args["cursor"], args["limit"])
+        )

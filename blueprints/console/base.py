@@ -40,7 +40,6 @@ from flask import (
     url_for,
 )
 from flask.blueprints import Blueprint, BlueprintSetupState
-from sqlalchemy import Select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as Redirect
 
@@ -242,16 +241,12 @@ class QueuePage:
         except ValueError:
             return cls(1)
 
-    def of(self, query: Select) -> Select:
-        """The query limited to this page, plus one row that says whether a next page exists."""
-        return query.limit(PAGE_SIZE + 1).offset((self.number - 1) * PAGE_SIZE)
-
-    def links(self, found: int, url_of: Callable[[int | None], str]) -> dict[str, str | None]:
+    def links(self, more: bool, url_of: Callable[[int | None], str]) -> dict[str, str | None]:
         """``prev_url`` and ``next_url`` for the pager (``url_of(None)`` is the first page)."""
         previous = self.number - 1
         return {
             "prev_url": url_of(previous if previous > 1 else None) if previous else None,
-            "next_url": url_of(self.number + 1) if found > PAGE_SIZE else None,
+            "next_url": url_of(self.number + 1) if more else None,
         }
 
 

@@ -37,7 +37,6 @@ from blueprints.console.base import (
 from blueprints.console.claims import CLAIM_FORMS, render_claim
 from blueprints.insurer import AcceptanceSchema, PaymentSchema, RejectionSchema
 from blueprints.request_scope import db_session
-from forwarder_insure.db.models import Claim
 from forwarder_insure.services import claims
 
 Form = Redirect | tuple[str, int]
@@ -90,7 +89,7 @@ def approve(claim_id: str) -> str:
     return f"Approved {data['amount']}." + _paid(claim)
 
 
-def _paid(claim: Claim) -> str:
+def _paid(claim: Any) -> str:
     payout = claim.payout
     return f" Payout {payout.id} of {payout.amount} advanced to the seller." if payout else ""
 

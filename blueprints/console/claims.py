@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, render_template, request, url_for
-from sqlalchemy import Text, cast, func, select
 
 from blueprints.console.base import (
     PAGE_SIZE,
@@ -21,7 +18,6 @@ from blueprints.console.base import (
 )
 from blueprints.downloads import PDF_TYPES, send_document, send_evidence_pack
 from blueprints.request_scope import db_session, request_now, runtime
-from forwarder_insure.db.models import Claim, Coverage
 from forwarder_insure.domain.claims import (
     CHECKLISTS,
     TAKES_DOCUMENTS,
@@ -33,20 +29,29 @@ from forwarder_insure.domain.claims import (
 )
 from forwarder_insure.domain.money import Money
 from forwarder_insure.domain.permissions import Action, allowed
-from forwarder_insure.services import claim_documents, claims, insurer, tracking
-from forwarder_insure.services.scope import only_visible
+from forwarder_insure.services import (
+    claim_documents,
+    claim_predicates,
+    claim_queue,
+    claims,
+    coverages,
+    insurer,
+    tracking,
+)
+from forwarder_insure.services.claim_queue import ClaimFilters
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 #: Content types the claim page previews inline.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 FLAG_CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-SORTS: dict[str, tuple[str, Any]] = {
-    "age": ("Oldest first", Claim.created_at.asc()),
-    "newest": ("Newest first", Claim.created_at.desc()),
-    "amount": ("Largest amount", Claim.amount_claimed_minor.desc()),
-    "grace": ("Grace deadline", Claim.grace_deadline.asc().nulls_last()),
-    "decision": ("Decision due", Claim.checklist_complete_at.asc().nulls_last()),
+#: The queue's sorts as the page names them (their orders: ``claim_queue.CONSOLE_SORTS``).
+SORTS: dict[str, str] = {
+    "age": "Oldest first",
+    "newest": "Newest first",
+    "amount": "Largest amount",
+    "grace": "Grace deadline",
+    "decision": "Decision due",
 }
 #: Steps the claim page offers as forms when the transition table allows them.
 OFFERED_STEPS = (
@@ -74,18 +79,6 @@ CLAIM_FORMS: dict[str, Action] = {
 OVERDUE_FILTERS = {"": "Any", "decision": "Decision overdue", "settlement": "Settlement overdue"}
 
 # -- claims queue ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    claim: Claim
-    decision_due_at: datetime | None
-    decision_overdue: bool
-    settlement_overdue: bool
-
-    @property
-    def overdue(self) -> bool:
-        return self.decision_overdue or self.settlement_overdue
 
 
 def _queue_filters() -> tuple[dict[str, str], list[str]]:
@@ -122,40 +115,25 @@ def claims_queue() -> Any:
     caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
     filters, notes = _queue_filters()
     page = QueuePage.requested()
-    query = claims.list_query(
-        caller,
-        status=filters["status"] or None,
+    queue_filters = ClaimFilters(
+        statuses=(filters["status"],) if filters["status"] else (),
+        kind=filters["kind"] or None,
         seller_id=filters["seller_id"] or None,
-        rules=rules,
-        now=now,
+        flag=filters["flag"] or None,
         decision_overdue=True if filters["overdue"] == "decision" else None,
         settlement_overdue=True if filters["overdue"] == "settlement" else None,
     )
-    if filters["kind"]:
-        query = query.where(Claim.kind == filters["kind"])
-    if filters["flag"]:
-        # Flags are stored as JSON objects; inside a string value a quote is escaped, so this
-        # matches the ``code`` key only, on SQLite's JSON text and PostgreSQL's JSONB text alike.
-        needle = f'"code": "{filters["flag"]}"'
-        query = query.where(cast(Claim.risk_flags, Text).contains(needle, autoescape=True))
-    order = SORTS[filters["sort"]][1]
-    found = list(
-        db_session().scalars(page.of(query.order_by(None).order_by(order, Claim.id.desc())))
+    rows, more = claim_queue.console_page(
+        db_session(),
+        caller,
+        queue_filters,
+        filters["sort"],
+        number=page.number,
+        size=PAGE_SIZE,
+        rules=rules,
+        now=now,
     )
-    rows = []
-    for claim in found[:PAGE_SIZE]:
-        rows.append(
-            QueueRow(
-                claim=claim,
-                decision_due_at=claims.decision_due_at(claim, rules),
-                decision_overdue=claims.is_decision_overdue(claim, rules, now),
-                settlement_overdue=claims.is_settlement_overdue(claim),
-            )
-        )
-    per_status = only_visible(select(Claim.status, func.count()), Claim.seller_id, caller)
-    counts: dict[str, int] = {
-        status: count for status, count in db_session().execute(per_status.group_by(Claim.status))
-    }
+    counts = claim_queue.counts_per_status(db_session(), caller)
     active = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "age")}
 
     def queue_url(**changes: Any) -> str:
@@ -172,10 +150,10 @@ def claims_queue() -> Any:
         notes=notes,
         statuses=[s.value for s in ClaimStatus],
         kinds=[k.value for k in ClaimKind],
-        sorts={key: label for key, (label, _) in SORTS.items()},
+        sorts=SORTS,
         overdue_filters=OVERDUE_FILTERS,
         page=page.number,
-        **page.links(len(found), lambda number: queue_url(page=number)),
+        **page.links(more, lambda number: queue_url(page=number)),
         status_url=lambda status: queue_url(status=status),
     )
 
@@ -195,7 +173,7 @@ def render_claim(claim_id: str, *, error: str | None = None, failed: str | None 
     """The claim page; after a refused form, with its reason and the form's values kept."""
     caller, rules, now = staff_caller(), runtime().claim_rules, request_now()
     claim = claims.get_claim(db_session(), caller, claim_id)
-    coverage = db_session().get_one(Coverage, claim.coverage_id)
+    coverage = coverages.get_coverage(db_session(), caller, claim.coverage_id)
     documents = {d.id: d for d in claim.documents}
     return render_template(
         "console/claim.html",
@@ -204,9 +182,9 @@ def render_claim(claim_id: str, *, error: str | None = None, failed: str | None 
         tracking=tracking.history(db_session(), coverage.id),
         checklist=claims.checklist(claim),
         documents=documents,
-        decision_due_at=claims.decision_due_at(claim, rules),
-        decision_overdue=claims.is_decision_overdue(claim, rules, now),
-        settlement_overdue=claims.is_settlement_overdue(claim),
+        decision_due_at=claim_predicates.decision_due_at(claim, rules),
+        decision_overdue=claim_predicates.is_decision_overdue(claim, rules, now),
+        settlement_overdue=claim_predicates.is_settlement_overdue(claim),
         image_types=IMAGE_TYPES,
         pdf_types=PDF_TYPES,
         can={f for f in available_actions(claim) if allowed(caller.role, CLAIM_FORMS[f])},
@@ -222,14 +200,14 @@ def render_claim(claim_id: str, *, error: str | None = None, failed: str | None 
     )
 
 
-def _approvable(claim: Claim, coverage: Coverage) -> Money:
+def _approvable(claim: Any, coverage: Any) -> Money:
     """The most the approve form can send: an approval above the amount claimed or above the
     insured value less deductible is refused (``check_amount_approved``), so the lower of the
     two."""
     return min(max_approvable(coverage.insured_value, coverage.deductible), claim.amount_claimed)
 
 
-def available_actions(claim: Claim) -> set[str]:
+def available_actions(claim: Any) -> set[str]:
     """The forms the claim page offers in the claim's state (the services still decide: a page
     left open while a colleague acts gets the service's refusal)."""
     status = ClaimStatus(claim.status)

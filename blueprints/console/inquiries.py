@@ -7,14 +7,10 @@ The forms call the services exactly as the API's ``/inquiries/{id}/carrier-respo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, render_template, request, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from blueprints.claims import DocumentFileSchema
 from blueprints.console.base import (
@@ -30,26 +26,12 @@ from blueprints.console.base import (
 from blueprints.downloads import send_document
 from blueprints.inquiries import CarrierResponseSchema, attach_letter
 from blueprints.request_scope import db_session, request_now
-from forwarder_insure.db.models import Claim, Coverage, Inquiry
 from forwarder_insure.domain.permissions import Action
-from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES, silent_since
-from forwarder_insure.services import inquiries
+from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
+from forwarder_insure.services import inquiries, inquiry_queue
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 # -- inquiry queue ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    inquiry: Inquiry
-    coverage: Coverage
-    #: The parcel's last scan, or its binding when never scanned: what the sweep counts from.
-    silent_since: datetime
-    days_silent: int
-
-
-def _silent_since(coverage: Coverage) -> datetime:
-    return silent_since(coverage.last_event_at, coverage.bound_at)
 
 
 def _queue_filters() -> tuple[dict[str, str], list[str]]:
@@ -72,31 +54,17 @@ def _queue_filters() -> tuple[dict[str, str], list[str]]:
 @requires(Action.READ_INQUIRY)
 def inquiries_queue() -> Any:
     """Open and presumed-lost inquiries, the longest-silent parcel first."""
-    now = request_now()
     filters, notes = _queue_filters()
     page = QueuePage.requested()
-    since = func.coalesce(Coverage.last_event_at, Coverage.bound_at)  # silent_since, in SQL
-    query = (
-        inquiries.list_query(
-            staff_caller(), status=filters["status"] or None, seller_id=filters["seller_id"] or None
-        )
-        .where(Inquiry.status.in_(LIVE_INQUIRY_STATUSES))
-        .add_columns(Coverage)
-        .join(Coverage, Coverage.id == Inquiry.coverage_id)
-        .options(selectinload(Inquiry.letters))
-        .order_by(None)
-        .order_by(since.asc(), Inquiry.id.asc())
+    rows, more = inquiry_queue.live_page(
+        db_session(),
+        staff_caller(),
+        status=filters["status"] or None,
+        seller_id=filters["seller_id"] or None,
+        number=page.number,
+        size=PAGE_SIZE,
+        now=request_now(),
     )
-    found = db_session().execute(page.of(query)).all()
-    rows = [
-        QueueRow(
-            inquiry=inquiry,
-            coverage=coverage,
-            silent_since=_silent_since(coverage),
-            days_silent=max((now - _silent_since(coverage)).days, 0),
-        )
-        for inquiry, coverage in found[:PAGE_SIZE]
-    ]
     active = {k: v for k, v in filters.items() if v}
 
     def queue_url(number: int | None) -> str:
@@ -110,7 +78,7 @@ def inquiries_queue() -> Any:
         notes=notes,
         statuses=LIVE_INQUIRY_STATUSES,
         page=page.number,
-        **page.links(len(found), queue_url),
+        **page.links(more, queue_url),
     )
 
 
@@ -125,19 +93,14 @@ def _inquiry_page(
     typed: dict[str, str] | None = None,
 ) -> str:
     """The inquiry page; after a refused form, with its reason and what was typed in it."""
-    session = db_session()
-    inquiry = inquiries.get_inquiry(session, staff_caller(), inquiry_id)
-    coverage = session.get_one(Coverage, inquiry.coverage_id)
-    claims = session.scalars(
-        select(Claim).where(Claim.coverage_id == inquiry.coverage_id).order_by(Claim.id)
-    ).all()
+    view = inquiry_queue.inquiry_view(db_session(), staff_caller(), inquiry_id)
     return render_template(
         "console/inquiry.html",
-        inquiry=inquiry,
-        coverage=coverage,
-        claims=claims,
-        silent_since=_silent_since(coverage),
-        live=inquiry.status in LIVE_INQUIRY_STATUSES,
+        inquiry=view.inquiry,
+        coverage=view.coverage,
+        claims=view.claims,
+        silent_since=view.silent_since,
+        live=view.inquiry.status in LIVE_INQUIRY_STATUSES,
         outcomes=inquiries.CARRIER_OUTCOMES,
         response_error=response_error,
         letter_error=letter_error,

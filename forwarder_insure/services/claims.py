@@ -37,6 +37,10 @@ from forwarder_insure.domain.money import Money
 from forwarder_insure.domain.permissions import Action, allowed, check
 from forwarder_insure.services.claim_documents import OnFailure, received_kinds
 from forwarder_insure.services.claim_evidence import attach_known_evidence
+from forwarder_insure.services.claim_predicates import (
+    decision_overdue_sql,
+    settlement_overdue_sql,
+)
 from forwarder_insure.services.claim_screening import screen_claim
 from forwarder_insure.services.claim_timeline import log, transition
 from forwarder_insure.services.payouts import advance_if_payable
@@ -130,39 +134,12 @@ def list_query(
     check(caller, Action.READ_CLAIM)
     query = list_visible(Claim, caller, status=status, seller_id=seller_id)
     if decision_overdue is not None:
-        late = (
-            (Claim.status == ClaimStatus.SUBMITTED.value)
-            & Claim.checklist_complete_at.is_not(None)
-            & (Claim.checklist_complete_at < now - rules.decision_sla)
-        )  # the query form of is_decision_overdue
+        late = decision_overdue_sql(rules, now)
         query = query.where(late if decision_overdue else ~late)
     if settlement_overdue is not None:
-        overdue = Claim.settlement_overdue_at.is_not(None) & (
-            Claim.status == ClaimStatus.INSURER_ACCEPTED.value
-        )  # the query form of is_settlement_overdue
+        overdue = settlement_overdue_sql()
         query = query.where(overdue if settlement_overdue else ~overdue)
     return query
-
-
-def decision_due_at(claim: Claim, rules: ClaimRules) -> datetime | None:
-    """When we owe a decision: the decision SLA after the checklist became complete, for a
-    submitted claim waiting on us (not on the seller)."""
-    if claim.status != ClaimStatus.SUBMITTED.value or claim.checklist_complete_at is None:
-        return None
-    return claim.checklist_complete_at + rules.decision_sla
-
-
-def is_decision_overdue(claim: Claim, rules: ClaimRules, now: datetime) -> bool:
-    due = decision_due_at(claim, rules)
-    return due is not None and now > due
-
-
-def is_settlement_overdue(claim: Claim) -> bool:
-    """The insurer-sla job found the settlement late and it has still not been recorded."""
-    return (
-        claim.settlement_overdue_at is not None
-        and claim.status == ClaimStatus.INSURER_ACCEPTED.value
-    )
 
 
 def submit(

@@ -15,9 +15,11 @@ from decimal import Decimal
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from forwarder_insure.db.models import Claim, Coverage, LedgerTransaction, Underwriter
+from forwarder_insure.db.models.coverage import COVERAGE_STATUSES as COVERAGE_STATUSES
+from forwarder_insure.db.models.coverage import PACKAGE_STATUSES as PACKAGE_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.carriers import CarrierProfiles
 from forwarder_insure.domain.certificates import new_certificate_number
@@ -32,6 +34,7 @@ from forwarder_insure.domain.tracking import WAREHOUSE_SOURCE, deadlines, tracki
 from forwarder_insure.services import exchange_rates, ledger
 from forwarder_insure.services import tracking as tracking_service
 from forwarder_insure.services.events import emit
+from forwarder_insure.services.pagination import Page, page
 from forwarder_insure.services.quote_tokens import QuoteSigner
 from forwarder_insure.services.scope import get_visible, list_visible
 from forwarder_insure.services.sellers import ensure_seller
@@ -294,6 +297,22 @@ def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> 
     """Coverages the caller may see, newest first."""
     check(caller, Action.READ_COVERAGE)
     return list_visible(Coverage, caller, status=status, seller_id=seller_id)
+
+
+def list_page(
+    session: Session,
+    caller: Caller,
+    *,
+    status: str | None,
+    seller_id: str | None,
+    after: str | None,
+    limit: int,
+) -> Page:
+    """A cursor page of the coverages the caller may see, newest first."""
+    query = list_query(caller, status=status, seller_id=seller_id).options(
+        selectinload(Coverage.underwriter)
+    )
+    return page(session, query, Coverage.id, after, limit)
 
 
 def _refuse_rebinding(session: Session, quote_id: str) -> None:

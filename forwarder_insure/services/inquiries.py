@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from forwarder_insure.db.models import Coverage, Inquiry, InquiryDocument
+from forwarder_insure.db.models.tracking import INQUIRY_STATUSES as INQUIRY_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict, NotFound
 from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
 from forwarder_insure.services.events import emit
+from forwarder_insure.services.pagination import Page, page
 from forwarder_insure.services.scope import get_visible, list_visible
 
 LIVE = LIVE_INQUIRY_STATUSES
@@ -49,6 +51,22 @@ def list_query(caller: Caller, *, status: str | None, seller_id: str | None) -> 
     """Inquiries the caller may see (a seller: its own parcels)."""
     check(caller, Action.READ_INQUIRY)
     return list_visible(Inquiry, caller, status=status, seller_id=seller_id)
+
+
+def list_page(
+    session: Session,
+    caller: Caller,
+    *,
+    status: str | None,
+    seller_id: str | None,
+    after: str | None,
+    limit: int,
+) -> Page:
+    """A cursor page of the inquiries the caller may see, newest first, letters loaded."""
+    query = list_query(caller, status=status, seller_id=seller_id).options(
+        selectinload(Inquiry.letters)
+    )
+    return page(session, query, Inquiry.id, after, limit)
 
 
 def live_inquiries(session: Session, coverage_ids: list[str]) -> list[Inquiry]:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, Coverage, Payout, RecoveryTask
+from forwarder_insure.db.models.payouts import PAYOUT_STATUSES as PAYOUT_STATUSES
 from forwarder_insure.domain import payouts as money_rules
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, Step, check_coverage_live
@@ -27,8 +28,10 @@ from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.payouts import PayoutSplit
 from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.services import ledger
+from forwarder_insure.services.claim_predicates import awaiting_underwriter_sql
 from forwarder_insure.services.claim_timeline import log, transition
 from forwarder_insure.services.events import emit
+from forwarder_insure.services.pagination import Page, page
 from forwarder_insure.services.scope import list_visible
 
 
@@ -105,13 +108,23 @@ def list_query(caller: Caller, *, status: str | None, awaiting_insurer: bool | N
     check(caller, Action.READ_MONEY)
     query = list_visible(Payout, caller, status=status, seller_id=None)
     if awaiting_insurer is not None:
-        awaiting = (
-            (Payout.status == "advanced")
-            & Payout.insurer_paid_at.is_(None)
-            & (Payout.underwriter_part_minor > 0)
-        )
+        awaiting = awaiting_underwriter_sql()
         query = query.where(awaiting if awaiting_insurer else ~awaiting)
     return query
+
+
+def list_page(
+    session: Session,
+    caller: Caller,
+    *,
+    status: str | None,
+    awaiting_insurer: bool | None,
+    after: str | None,
+    limit: int,
+) -> Page:
+    """A cursor page of :func:`list_query`."""
+    query = list_query(caller, status=status, awaiting_insurer=awaiting_insurer)
+    return page(session, query, Payout.id, after, limit)
 
 
 def parts_of(payout: Payout) -> PayoutSplit:

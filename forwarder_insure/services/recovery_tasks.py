@@ -7,11 +7,21 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, RecoveryTask
+from forwarder_insure.db.models.payouts import RECOVERY_TASK_STATUSES as RECOVERY_TASK_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict
 from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.services.claim_timeline import log
-from forwarder_insure.services.scope import lock_visible
+from forwarder_insure.services.pagination import Page, page
+from forwarder_insure.services.scope import list_visible, lock_visible
+
+
+def list_page(
+    session: Session, caller: Caller, *, status: str | None, after: str | None, limit: int
+) -> Page:
+    """A cursor page of the recovery tasks the caller may see, newest first."""
+    query = list_visible(RecoveryTask, caller, status=status, seller_id=None)
+    return page(session, query, RecoveryTask.id, after, limit)
 
 
 def close(session: Session, caller: Caller, task_id: str, note: str, now: datetime) -> RecoveryTask:

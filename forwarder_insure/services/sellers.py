@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Seller
+from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Invalid
+from forwarder_insure.services.scope import get_visible
 from forwarder_insure.services.upsert import insert_ignoring_conflicts
 
 #: A customer code: letters, digits and ``-_.``, as warehouse systems print them.
@@ -44,3 +46,8 @@ def set_seller_name(session: Session, seller_id: str, name: str, now: datetime) 
     seller.name = name.strip()
     session.flush()
     return seller
+
+
+def get_seller(session: Session, caller: Caller, seller_id: str) -> Seller:
+    """The seller if the caller may see it (a seller key: only its own); else NotFound."""
+    return get_visible(session, Seller, seller_id, caller, "seller")

@@ -33,6 +33,7 @@ from forwarder_insure.domain.errors import Invalid, NotFound
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.webhooks import next_attempt, signature_header, subscribed
 from forwarder_insure.services import webhook_addresses
+from forwarder_insure.services.pagination import Page, page
 from forwarder_insure.services.upsert import dialect_insert
 from forwarder_insure.services.webhook_addresses import VettedTarget, WebhookAddresses
 
@@ -183,6 +184,19 @@ def deliveries_query(endpoint_id: str) -> Select:
         .where(WebhookDelivery.endpoint_id == endpoint_id)
         .order_by(WebhookDelivery.id.desc())
     )
+
+
+def deliveries_page(session: Session, endpoint_id: str, after: str | None, limit: int) -> Page:
+    """A cursor page of the endpoint's deliveries, newest first (404 for an unknown endpoint);
+    a cursor that is not a delivery id starts at the first page."""
+    get_endpoint(session, endpoint_id)
+    last = int(after) if after and after.isdigit() else None
+    return page(session, deliveries_query(endpoint_id), WebhookDelivery.id, last, limit)
+
+
+def list_endpoints(session: Session) -> list[WebhookEndpoint]:
+    """Every subscription, oldest first."""
+    return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
 
 
 def fan_out(session: Session, now: datetime, limit: int = FAN_OUT_BATCH) -> int:

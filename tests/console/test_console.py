@@ -11,6 +11,7 @@ from blueprints.console.base import PAGE_SIZE, QueuePage
 from forwarder_insure.db.models import Claim, StaffUser
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import LOCKOUT_AFTER, LOCKOUT_FOR
+from forwarder_insure.services.pagination import numbered
 from tests.api.test_claim_documents import file_claim, submitted_claim, upload
 from tests.console.conftest import add_staff, csrf_of, log_in
 from tests.fixtures.insurance import bound
@@ -193,9 +194,10 @@ def test_a_queue_page_reads_its_number_and_links_its_neighbours(app):
         with app.test_request_context(f"/ops/claims?{query_string}"):
             assert QueuePage.requested().number == expected
     first, second, third = QueuePage(1), QueuePage(2), QueuePage(3)
-    assert first.links(PAGE_SIZE, url_of) == {"prev_url": None, "next_url": None}
-    assert first.links(PAGE_SIZE + 1, url_of) == {"prev_url": None, "next_url": "/q?page=2"}
-    assert second.links(PAGE_SIZE, url_of) == {"prev_url": "/q", "next_url": None}
-    assert third.links(PAGE_SIZE + 1, url_of)["prev_url"] == "/q?page=2"
-    sql = str(third.of(select(Claim.id)).compile(compile_kwargs={"literal_binds": True}))
+    assert first.links(False, url_of) == {"prev_url": None, "next_url": None}
+    assert first.links(True, url_of) == {"prev_url": None, "next_url": "/q?page=2"}
+    assert second.links(False, url_of) == {"prev_url": "/q", "next_url": None}
+    assert third.links(True, url_of)["prev_url"] == "/q?page=2"
+    query = numbered(select(Claim.id), third.number, PAGE_SIZE)
+    sql = str(query.compile(compile_kwargs={"literal_binds": True}))
     assert f"LIMIT {PAGE_SIZE + 1} OFFSET {2 * PAGE_SIZE}" in sql
