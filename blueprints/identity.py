@@ -12,7 +12,7 @@ from forwarder_insure.db.models import Seller
 from forwarder_insure.domain.access import ALL_ROLES, Role, at_least
 from forwarder_insure.domain.errors import Invalid
 from forwarder_insure.services.scope import get_visible
-from forwarder_insure.services.sellers import set_seller_name
+from forwarder_insure.services.sellers import SELLER_ID_PATTERN, set_seller_name
 
 blp = ApiBlueprint("identity", __name__, description="The calling API key and its sellers")
 
@@ -27,7 +27,10 @@ class SellerUpdateSchema(ma.Schema):
     name = ma.fields.String(
         required=True,
         validate=ma.validate.Length(min=1, max=200),
-        metadata={"description": "Legal or trading name, printed on certificates"},
+        metadata={
+            "description": "Legal or trading name, printed on certificates; not blank",
+            "pattern": r"\S",
+        },
     )
 
 
@@ -51,7 +54,15 @@ class Me(MethodView):
         }
 
 
-@blp.route("/sellers/<string:seller_id>")
+#: The seller id as ``services/sellers.py`` accepts it (the warehouse's customer code).
+SELLER_ID_PARAMETER = {
+    "in": "path",
+    "name": "seller_id",
+    "schema": {"type": "string", "pattern": SELLER_ID_PATTERN.pattern},
+}
+
+
+@blp.route("/sellers/<string:seller_id>", parameters=[SELLER_ID_PARAMETER])
 class SellerById(MethodView):
     @blp.requires(Role.SELLER, Role.WAREHOUSE, at_least(Role.HANDLER))
     @blp.response(200, SellerSchema)
