@@ -18,6 +18,7 @@ from blueprints import (
     inquiries,
     insurer,
     ledger,
+    openapi_nullable,
     order_entry,
     payouts,
     quotes,
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
     app.register_blueprint(health.blp)
     app.register_blueprint(order_entry.blp)
     app.register_blueprint(console.blp)
+    openapi_nullable.register(api)
     links = OperationLinks()
     api.spec.plugins.append(links)
     links.init_spec(api.spec)
