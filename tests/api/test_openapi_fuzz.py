@@ -10,20 +10,23 @@ data accepted, missing auth, use after free, ...), not just "no 5xx".
 Where the API rightly refuses data that its schema cannot call invalid, the allowance is below,
 per operation and with its reason; nothing else is relaxed.
 
-Budget: about a minute per database backend, set by ``STATELESS_EXAMPLES`` and the stateful
-``max_examples`` and ``stateful_step_count``. Everything runs against 127.0.0.1-free in-process
-WSGI calls: no socket is opened, and webhook URLs are only stored (delivery is a job the fuzzer
-never runs).
+Budget: about a minute of CPU per database backend (measured: ~64 s on SQLite), set by
+``STATELESS_EXAMPLES``, ``COVERAGE_ROLES`` and the stateful ``max_examples`` and
+``stateful_step_count``. Every call is an in-process WSGI call into the app: no socket is
+opened, and a webhook URL is only stored (delivery is a job the fuzzer never runs).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.config import SchemathesisConfig
+from schemathesis.generation import GenerationMode
 
 from forwarder_insure.domain.access import Role
 from tests.fixtures.app import issue_key
@@ -78,10 +81,18 @@ ALLOWANCES = [
 ]  # fmt: skip
 
 
-def config(headers: dict[str, str]) -> SchemathesisConfig:
+#: The coverage phase (boundary values, every method on every path) is role-blind past the
+#: role check, so it runs for the roles with distinct operations; handler and supervisor call
+#: a subset of the admin's and get the examples, fuzzing and stateful phases.
+COVERAGE_ROLES = {Role.SELLER, Role.WAREHOUSE, Role.TRACKING, Role.ADMIN}
+
+
+def config(key: str, role: Role) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
-            "headers": headers,
+            # The document's own security scheme, so schemathesis knows this auth is valid.
+            "auth": {"openapi": {"bearerAuth": {"bearer": key}}},
+            "phases": {"coverage": {"enabled": role in COVERAGE_ROLES}},
             # The API refuses NUL in any text with 400 by design (PostgreSQL cannot store it).
             "generation": {"allow-x00": False},
             "operations": ALLOWANCES,
@@ -89,16 +100,22 @@ def config(headers: dict[str, str]) -> SchemathesisConfig:
     )
 
 
+def load_schema(app, role: Role) -> tuple[Any, dict[str, str]]:
+    """The app's document, loaded with a fresh key of ``role`` as its auth, and that auth."""
+    add_underwriter(app)
+    key = issue_key(app, role, SELLER_ID if role is Role.SELLER else None)
+    headers = {"Authorization": f"Bearer {key}"}
+    return schemathesis.openapi.from_wsgi(
+        "/api/v1/openapi.json", app, config=config(key, role)
+    ), headers
+
+
 def _schema_as(role: Role) -> Any:
-    """A fixture: the app's document, loaded with a fresh key of ``role`` as its auth."""
+    """A fixture: the app's document as ``role`` sees it."""
 
     @pytest.fixture
     def fixture(app):
-        add_underwriter(app)
-        key = issue_key(app, role, SELLER_ID if role is Role.SELLER else None)
-        return schemathesis.openapi.from_wsgi(
-            "/api/v1/openapi.json", app, config=config({"Authorization": f"Bearer {key}"})
-        )
+        return load_schema(app, role)[0]
 
     return fixture
 
@@ -111,13 +128,46 @@ STATELESS = settings(
     suppress_health_check=list(HealthCheck),
 )
 STATEFUL = settings(
-    max_examples=6,
+    max_examples=25,
     stateful_step_count=10,
     deadline=None,
     derandomize=True,
     phases=[Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
+
+
+@pytest.fixture(autouse=True)
+def stays_on_this_machine(monkeypatch):
+    """Proof that fuzzing sends nothing off this machine: every name lookup and connection the
+    app's Python code makes is recorded, and any to a host that is not loopback fails the test
+    (webhook registration only stores the URL; on a branch with the address check, a resolver
+    stand-in answers for the app)."""
+    elsewhere: list[str] = []
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def local(host: object) -> bool:
+        try:
+            return ipaddress.ip_address(str(host)).is_loopback
+        except ValueError:
+            return str(host) == "localhost"
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not local(host):
+            elsewhere.append(f"lookup {host}")
+            raise socket.gaierror(socket.EAI_NONAME, "the fuzz tests may not leave this machine")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def connect(self, address):
+        if isinstance(address, tuple) and not local(address[0]):
+            elsewhere.append(f"connect {address}")
+            raise OSError("the fuzz tests may not leave this machine")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    yield
+    assert not elsewhere, elsewhere
 
 
 def _every_operation_as(role: Role) -> Any:
@@ -131,27 +181,31 @@ def _every_operation_as(role: Role) -> Any:
 
 
 def steer_into_the_domain(api_schema: Any, role: Role) -> None:
-    """Keep the bodies that start the chains inside the rate card and the claim limits, so the
-    links lead somewhere: a random category is refused and no coverage would ever be bound."""
+    """Start the chains inside the domain, so the links lead somewhere: a positive quote asks
+    for packages the rate card covers (a random category is refused, and no coverage would
+    ever be bound), a positive claim for an amount within the cover. Pure functions of the
+    generated case (hypothesis replays them); negative cases are left as generated."""
 
     @api_schema.hook
-    def map_body(context, body):
-        label = f"{context.operation.method.upper()} {context.operation.path}"
-        if not isinstance(body, dict):
-            return body
-        if label == "POST /api/v1/quotes" and isinstance(body.get("packages"), list):
-            body = {"packages": [package(reference=f"FUZZ-{n}") for n in range(2)]}
+    def map_case(context, case):
+        body = case.body
+        positive = case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE
+        if not positive or not isinstance(body, dict):
+            return case
+        label = f"{case.operation.method.upper()} {case.operation.path}"
+        if label == "POST /api/v1/quotes":
+            case.body = {"packages": [package(reference="FUZZ-1")]}
             if role is not Role.SELLER:
-                body["seller_id"] = SELLER_ID
+                case.body["seller_id"] = SELLER_ID
         elif label == "POST /api/v1/claims":
-            body = {**body, "amount_claimed": {"amount": "40.00", "currency": "USD"}}
-            body.pop("invoice_amount", None)
-        return body
+            case.body = {**body, "amount_claimed": {"amount": "40.00", "currency": "USD"}}
+            case.body.pop("invoice_amount", None)
+        return case
 
 
 def _linked_sequences_as(role: Role) -> Any:
-    def test(request, app):
-        api_schema = request.getfixturevalue(f"{role.value}_schema")
+    def test(app):
+        api_schema = load_schema(app, role)[0]
         steer_into_the_domain(api_schema, role)
         api_schema.as_state_machine().run(settings=STATEFUL)
 
