@@ -33,7 +33,9 @@ class MonthField(ma.fields.String):
             raise ma.ValidationError(error.detail) from None
 
 
-MONTH = MonthField(required=True, metadata={"example": "2026-11"})
+MONTH = MonthField(
+    required=True, metadata={"example": "2026-11", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"}
+)
 
 
 class BordereauArgsSchema(ma.Schema):
