@@ -38,11 +38,11 @@ POSITIVE_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 NEGATIVE_DEFAULT = ["400", "401", "403", "404", "406", "409", "413", "415", "422", "428", "5xx"]
 
 
-def _allow(method: str, path_regex: str, check: str, extra: list[str], why: str) -> dict:
+def _allow(name_regex: str, check: str, extra: list[str], why: str) -> dict:
+    """``name_regex`` matches "METHOD /path" (one regex: schemathesis ORs separate filters)."""
     base = POSITIVE_DEFAULT if check == "positive_data_acceptance" else NEGATIVE_DEFAULT
     return {
-        "include-method": method,
-        "include-path-regex": path_regex,
+        "include-name-regex": name_regex,
         "checks": {check: {"expected-statuses": [*base, *extra]}},
     }
 
@@ -50,32 +50,43 @@ def _allow(method: str, path_regex: str, check: str, extra: list[str], why: str)
 #: Data the schema allows but the API rightly refuses, each with why the document cannot say.
 ALLOWANCES = [
     _allow(
-        "POST", "^/api/v1/coverages$", "positive_data_acceptance", ["422"],
+        "^POST /api/v1/coverages$", "positive_data_acceptance", ["422"],
         "a quote token is valid only if this API signed it (the stateful phase binds real ones)",
     ),
     _allow(
-        "POST", "/documents/uploaded$", "positive_data_acceptance", ["422"],
+        "^POST /api/v1/claims/[^/]+/documents/uploaded$", "positive_data_acceptance", ["422"],
         "an upload ticket is valid only if this API signed it",
     ),
     _allow(
-        "POST", "^/api/v1/quotes$", "positive_data_acceptance", ["422"],
+        "^POST /api/v1/quotes$", "positive_data_acceptance", ["422"],
         "categories, carriers and currencies come from the loaded rate card (GET /rates)",
     ),
     _allow(
-        "GET", "^/api/v1/(coverages|claims|inquiries|payouts|recovery-tasks)$|/deliveries$",
+        "^GET /api/v1/(coverages|claims|inquiries|payouts|recovery-tasks"
+        "|webhook-endpoints/[^/]+/deliveries)$",
         "positive_data_acceptance", ["422"],
         "a cursor is opaque: only a next_cursor this API returned is one",
     ),
     _allow(
-        "PATCH|POST", "^/api/v1/underwriters", "positive_data_acceptance", ["422"],
+        "^POST /api/v1/claims(/[^/]+/(approve|insurer-settlement|carrier-recovery))?$",
+        "positive_data_acceptance", ["422"],
+        "an amount must fit its currency's minor units, a size limit and the ISO 4217 list",
+    ),
+    _allow(
+        "^POST /api/v1/webhook-endpoints$", "positive_data_acceptance", ["422"],
+        "a URL must have an http(s) scheme and a host, stricter than a JSON string can say",
+    ),
+    _allow(
+        "^(POST /api/v1/underwriters|PATCH /api/v1/underwriters/[^/]+)$",
+        "positive_data_acceptance", ["422"],
         "country, jurisdiction and currency codes are checked against the ISO 3166 and 4217 lists",
     ),
     _allow(
-        "PUT", "^/api/v1/exchange-rates$", "positive_data_acceptance", ["422"],
+        "^PUT /api/v1/exchange-rates$", "positive_data_acceptance", ["422"],
         "a rate must be above zero, which a decimal string's pattern cannot say",
     ),
     _allow(
-        "POST", "^/api/v1/tracking/events$", "negative_data_rejection", ["202"],
+        "^POST /api/v1/tracking/events$", "negative_data_rejection", ["202"],
         "a batch is accepted event by event: an invalid event is listed under 'rejected'",
     ),
 ]  # fmt: skip
