@@ -18,6 +18,7 @@ from blueprints import (
     inquiries,
     insurer,
     ledger,
+    openapi_nullable,
     order_entry,
     payouts,
     quotes,
@@ -26,6 +27,7 @@ from blueprints import (
     underwriting,
     webhooks,
 )
+from blueprints.openapi_links import OperationLinks
 from blueprints.problems import ProblemApi
 
 API_PREFIX = "/api/v1"
@@ -35,6 +37,10 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
     app.register_blueprint(health.blp)
     app.register_blueprint(order_entry.blp)
     app.register_blueprint(console.blp)
+    openapi_nullable.register(api)
+    links = OperationLinks()
+    api.spec.plugins.append(links)
+    links.init_spec(api.spec)
     for module in (
         identity,
         quotes,
@@ -51,3 +57,4 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         webhooks,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    links.resolve()

@@ -47,7 +47,12 @@ IDEMPOTENCY_HEADER_DOC = {
         "Unique key for this operation (a UUID is a good choice). Retrying with the same key and "
         "body returns the first answer with `Idempotent-Replayed: true`; kept at least 24 hours."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_LENGTH,
+        "pattern": IDEMPOTENCY_KEY.pattern,
+    },
 }
 
 

@@ -424,9 +424,19 @@ class DocumentFileSchema(ma.Schema):
     file = Upload(required=True, metadata={"description": "PDF, PNG, JPEG, WebP or HEIC"})
 
 
+class DocumentUploadSchema(DocumentFormSchema, DocumentFileSchema):
+    """The multipart body as a client sends it: flask-smorest documents only one location."""
+
+
 @blp.route("/claims/<string:claim_id>/documents")
 class ClaimDocuments(MethodView):
     @blp.requires(Action.UPLOAD_DOCUMENT)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"multipart/form-data": {"schema": DocumentUploadSchema}},
+        }
+    )
     @blp.arguments(DocumentFormSchema, location="form")
     @blp.arguments(DocumentFileSchema, location="files")
     @blp.response(201, DocumentSchema)

@@ -22,7 +22,8 @@ blp = ApiBlueprint("coverages", __name__, description="Bound insurance, one per 
 
 TRACKING_FIELD: dict[str, Any] = {
     "validate": ma.validate.Length(min=4, max=64),
-    "metadata": {"example": "9400111899223197428490"},
+    # What services/coverages.py accepts (it also drops spaces and upper-cases first).
+    "metadata": {"example": "9400111899223197428490", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*$"},
 }
 
 

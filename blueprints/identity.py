@@ -10,7 +10,7 @@ from blueprints.fields import Instant
 from blueprints.request_scope import db_session, key_holder, request_now
 from forwarder_insure.domain.errors import Invalid
 from forwarder_insure.domain.permissions import Action
-from forwarder_insure.services.sellers import get_seller, set_seller_name
+from forwarder_insure.services.sellers import SELLER_ID_PATTERN, get_seller, set_seller_name
 
 blp = ApiBlueprint("identity", __name__, description="The calling API key and its sellers")
 
@@ -25,7 +25,10 @@ class SellerUpdateSchema(ma.Schema):
     name = ma.fields.String(
         required=True,
         validate=ma.validate.Length(min=1, max=200),
-        metadata={"description": "Legal or trading name, printed on certificates"},
+        metadata={
+            "description": "Legal or trading name, printed on certificates; not blank",
+            "pattern": r"\S",
+        },
     )
 
 
@@ -49,7 +52,15 @@ class Me(MethodView):
         }
 
 
-@blp.route("/sellers/<string:seller_id>")
+#: The seller id as ``services/sellers.py`` accepts it (the warehouse's customer code).
+SELLER_ID_PARAMETER = {
+    "in": "path",
+    "name": "seller_id",
+    "schema": {"type": "string", "pattern": SELLER_ID_PATTERN.pattern},
+}
+
+
+@blp.route("/sellers/<string:seller_id>", parameters=[SELLER_ID_PARAMETER])
 class SellerById(MethodView):
     @blp.requires(Action.READ_SELLER)
     @blp.response(200, SellerSchema)

@@ -33,7 +33,9 @@ class MonthField(ma.fields.String):
             raise ma.ValidationError(error.detail) from None
 
 
-MONTH = MonthField(required=True, metadata={"example": "2026-11"})
+#: YYYY-MM with a year from 0001 (there is no year 0).
+MONTH_PATTERN = r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])$"
+MONTH = MonthField(required=True, metadata={"example": "2026-11", "pattern": MONTH_PATTERN})
 
 
 class BordereauArgsSchema(ma.Schema):

@@ -126,7 +126,7 @@ class UnderwriterById(MethodView):
         return underwriters.get_underwriter(db_session(), underwriter_id)
 
     @blp.requires(Action.MANAGE_UNDERWRITERS)
-    @blp.arguments(UnderwriterUpdateSchema)
+    @blp.arguments(UnderwriterUpdateSchema, required=False)  # every field is optional
     @blp.response(200, UnderwriterSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data: dict[str, Any], underwriter_id: str):
