@@ -17,9 +17,9 @@ from pathlib import Path
 from flask import Flask
 
 from config.settings import Settings
+from demo.seed import load_demo
 from forwarder_insure import create_app
 from forwarder_insure.db import migrate
-from forwarder_insure.services.demo import load_demo
 
 
 def free_port() -> int:

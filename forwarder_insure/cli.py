@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from forwarder_insure.db import migrate
-from forwarder_insure.demo_claims import load_demo_claims
 from forwarder_insure.domain.access import STAFF_ROLES, Role
 from forwarder_insure.domain.clock import parse_instant
 from forwarder_insure.domain.errors import DomainError
 from forwarder_insure.runtime import EXTENSION_KEY, Runtime
-from forwarder_insure.services import credentials, demo
+from forwarder_insure.services import credentials
 from forwarder_insure.services.ledger_check import check_books
 
 db_cli = AppGroup("db", help="Database schema commands.")
@@ -152,16 +151,20 @@ def demo_command(host: str, port: int) -> None:
             err=True,
         )
         raise click.exceptions.Exit(2)
+    # The demo's story lives outside the core package; only this command imports it.
+    from demo.claims_story import load_demo_claims
+    from demo.seed import DEMO_STAFF, demo_password, load_demo
+
     migrate.upgrade(runtime.settings.database_url)
     with _unit_of_work() as session:
-        keys = demo.load_demo(session, runtime.settings.secret_key, runtime.clock.now())
+        keys = load_demo(session, runtime.settings.secret_key, runtime.clock.now())
     filed = load_demo_claims(current_app, dict(keys), runtime.clock)
     if filed:
         click.echo(f"demo claims filed: {filed}", err=True)
     for role, key in keys:
         click.echo(f"api-key {role.value} {key}")
-    for role, email in demo.DEMO_STAFF:
-        password = demo.demo_password(runtime.settings.secret_key, email)
+    for role, email in DEMO_STAFF:
+        password = demo_password(runtime.settings.secret_key, email)
         click.echo(f"console-login {role.value} {email} {password}")
     from jobs.scheduler import build_scheduler
 

@@ -6,10 +6,10 @@ import re
 
 from sqlalchemy import func, select
 
+from demo.seed import DEMO_SELLER_ID, load_demo
 from forwarder_insure.db.models import ApiKey, StaffUser
 from forwarder_insure.domain.access import Role
 from forwarder_insure.services.credentials import authenticate_staff, key_prefix
-from forwarder_insure.services.demo import DEMO_SELLER_ID, load_demo
 from tests.console.conftest import PASSWORD, add_staff, log_in
 from tests.fixtures.app import build_app, issue_key
 
