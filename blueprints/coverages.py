@@ -15,8 +15,9 @@ from blueprints.pagination import PageArgsSchema, page
 from blueprints.quotes import SLUG, UnderwriterRefSchema
 from blueprints.request_scope import db_session, key_holder, request_now, runtime
 from forwarder_insure.db.models import Coverage
-from forwarder_insure.db.models.coverage import COVERAGE_STATUSES, PACKAGE_STATUSES
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.permissions import Action
+from forwarder_insure.domain.tracking import PackageStatus
 from forwarder_insure.services import certificates, coverages
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
@@ -41,7 +42,7 @@ class CoverageUpdateSchema(ma.Schema):
 
 
 class CoverageQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(COVERAGE_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in CoverageStatus]))
     seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
 
 
@@ -59,7 +60,9 @@ class CoveredPackageSchema(ma.Schema):
         },
     )
     status = ma.fields.String(
-        attribute="package_status", required=True, validate=ma.validate.OneOf(PACKAGE_STATUSES)
+        attribute="package_status",
+        required=True,
+        validate=ma.validate.OneOf([s.value for s in PackageStatus]),
     )
     last_event_at = Instant(allow_none=True, required=True)
     origin_country = ma.fields.String(required=True)
@@ -86,7 +89,9 @@ class ExchangeSchema(ma.Schema):
 class CoverageSchema(ma.Schema):
     id = ma.fields.String(required=True)
     certificate_number = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(COVERAGE_STATUSES))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in CoverageStatus])
+    )
     seller_id = ma.fields.String(required=True)
     order_reference = ma.fields.String(required=True)
     package = ma.fields.Nested(CoveredPackageSchema, required=True)

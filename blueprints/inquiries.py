@@ -22,9 +22,9 @@ from blueprints.request_scope import (
     runtime,
 )
 from forwarder_insure.db.models import Inquiry, InquiryDocument
-from forwarder_insure.db.models.tracking import INQUIRY_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.permissions import Action
+from forwarder_insure.domain.tracking import InquiryStatus
 from forwarder_insure.services import claim_evidence, inquiries
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
@@ -49,7 +49,9 @@ class InquirySchema(ma.Schema):
     id = ma.fields.String(required=True)
     coverage_id = ma.fields.String(required=True)
     seller_id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(INQUIRY_STATUSES))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in InquiryStatus])
+    )
     opened_at = Instant(required=True)
     last_event_at = Instant(allow_none=True, required=True)
     loss_window_ends_at = Instant(required=True)
@@ -99,7 +101,7 @@ class InquiryPageSchema(ma.Schema):
 
 
 class InquiryQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(INQUIRY_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in InquiryStatus]))
     seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
 
 

@@ -13,7 +13,7 @@ from blueprints.fields import Instant
 from blueprints.pagination import PageArgsSchema, page
 from blueprints.request_scope import db_session, key_holder, request_now
 from forwarder_insure.db.models import Payout, RecoveryTask
-from forwarder_insure.db.models.payouts import PAYOUT_STATUSES, RECOVERY_TASK_STATUSES
+from forwarder_insure.domain.payouts import PayoutStatus, RecoveryTaskStatus
 from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import payouts, recovery_tasks
 from forwarder_insure.services.scope import list_visible
@@ -27,7 +27,7 @@ class PayoutPageSchema(ma.Schema):
 
 
 class PayoutQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(PAYOUT_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in PayoutStatus]))
     awaiting_insurer = ma.fields.Boolean(
         metadata={"description": "Only advances the underwriter has not yet paid (true)"}
     )
@@ -53,7 +53,9 @@ class RecoveryTaskSchema(ma.Schema):
     claim_id = ma.fields.String(required=True)
     payout_id = ma.fields.String(required=True)
     seller_id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(RECOVERY_TASK_STATUSES))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in RecoveryTaskStatus])
+    )
     reason = ma.fields.String(required=True)
     opened_at = Instant(required=True)
     closed_at = Instant(allow_none=True, required=True)
@@ -66,7 +68,7 @@ class RecoveryTaskPageSchema(ma.Schema):
 
 
 class RecoveryTaskQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(RECOVERY_TASK_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in RecoveryTaskStatus]))
 
 
 class CloseTaskSchema(ma.Schema):

@@ -12,7 +12,12 @@ from forwarder_insure.db.models import Coverage, Inquiry, InquiryDocument
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict, NotFound
 from forwarder_insure.domain.permissions import Action, check
-from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
+from forwarder_insure.domain.tracking import (
+    LIVE_INQUIRY_STATUSES,
+    InquiryResolution,
+    InquiryStatus,
+    PackageStatus,
+)
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.scope import get_visible, list_visible
 
@@ -65,7 +70,7 @@ def resolve(
     session: Session, inquiry: Inquiry, resolution: str, actor: Caller, now: datetime
 ) -> None:
     """The parcel moved, was delivered or was found: the inquiry is over."""
-    inquiry.status = "resolved"
+    inquiry.status = InquiryStatus.RESOLVED
     inquiry.resolution = resolution
     inquiry.closed_at = now
     announce(session, "inquiry.resolved", inquiry, actor, now)
@@ -93,12 +98,12 @@ def record_carrier_response(
         inquiry.note = note
     coverage = session.get_one(Coverage, inquiry.coverage_id)
     if outcome == "found":
-        resolve(session, inquiry, "found", caller, now)
+        resolve(session, inquiry, InquiryResolution.FOUND, caller, now)
     elif outcome == "confirmed_lost":
-        inquiry.status = "closed"
-        inquiry.resolution = "confirmed_lost"
+        inquiry.status = InquiryStatus.CLOSED
+        inquiry.resolution = InquiryResolution.CONFIRMED_LOST
         inquiry.closed_at = now
-        coverage.package_status = "presumed_lost"
+        coverage.package_status = PackageStatus.PRESUMED_LOST
         coverage.inquiry_due_at = None
         coverage.loss_due_at = None
         announce(session, "inquiry.confirmed_lost", inquiry, caller, now)
