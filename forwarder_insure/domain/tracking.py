@@ -69,6 +69,14 @@ class InquiryResolution(StrEnum):
     CONFIRMED_LOST = "confirmed_lost"
 
 
+class CarrierOutcome(StrEnum):
+    """What the carrier answered an inquiry, as ops record it."""
+
+    FOUND = "found"  # resolves the inquiry
+    CONFIRMED_LOST = "confirmed_lost"  # closes it; the parcel is lost
+    NO_ANSWER = "no_answer"  # noted; the inquiry stays live
+
+
 class TrackingSource(StrEnum):
     """Who attached a package's tracking number."""
 

@@ -14,6 +14,7 @@ from forwarder_insure.domain.errors import Conflict, NotFound
 from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.domain.tracking import (
     LIVE_INQUIRY_STATUSES,
+    CarrierOutcome,
     InquiryResolution,
     InquiryStatus,
     PackageStatus,
@@ -22,7 +23,7 @@ from forwarder_insure.services.events import emit
 from forwarder_insure.services.scope import get_visible, list_visible
 
 LIVE = LIVE_INQUIRY_STATUSES
-CARRIER_OUTCOMES = ("found", "confirmed_lost", "no_answer")
+CARRIER_OUTCOMES = tuple(o.value for o in CarrierOutcome)
 
 #: Each step of an inquiry's life happens once, so its event id is the inquiry id plus a suffix:
 #: whichever of ingestion or the sweep announces it, the outbox keeps one.
@@ -97,9 +98,9 @@ def record_carrier_response(
     if note:
         inquiry.note = note
     coverage = session.get_one(Coverage, inquiry.coverage_id)
-    if outcome == "found":
+    if outcome == CarrierOutcome.FOUND:
         resolve(session, inquiry, InquiryResolution.FOUND, caller, now)
-    elif outcome == "confirmed_lost":
+    elif outcome == CarrierOutcome.CONFIRMED_LOST:
         inquiry.status = InquiryStatus.CLOSED
         inquiry.resolution = InquiryResolution.CONFIRMED_LOST
         inquiry.closed_at = now
