@@ -25,12 +25,14 @@ from blueprints.request_scope import (
 )
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.claims import (
+    ChecklistStatus,
     ClaimKind,
     ClaimStatus,
     DocumentKind,
     DocumentSource,
     Stage,
 )
+from forwarder_insure.domain.payouts import PayoutStatus
 from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import (
     claim_documents,
@@ -41,7 +43,6 @@ from forwarder_insure.services import (
     direct_uploads,
 )
 from forwarder_insure.services.claim_queue import API_SORTS, ClaimFilters
-from forwarder_insure.services.payouts import PAYOUT_STATUSES
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("claims", __name__, description="Claims on lost or damaged parcels")
@@ -70,7 +71,7 @@ class ChecklistEntrySchema(ma.Schema):
     required = ma.fields.Boolean(required=True)
     stage = ma.fields.String(required=True, validate=ma.validate.OneOf([s.value for s in Stage]))
     status = ma.fields.String(
-        required=True, validate=ma.validate.OneOf(["missing", "received", "rejected"])
+        required=True, validate=ma.validate.OneOf([s.value for s in ChecklistStatus])
     )
     document_ids = ma.fields.List(ma.fields.String(), required=True)
 
@@ -114,7 +115,9 @@ class PayoutSchema(ma.Schema):
     claim_id = ma.fields.String(required=True)
     seller_id = ma.fields.String(required=True)
     reference = ma.fields.String(required=True, metadata={"description": "For billing"})
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(PAYOUT_STATUSES))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in PayoutStatus])
+    )
     amount = ma.fields.Nested(MoneySchema, required=True)
     carrier_part = ma.fields.Nested(MoneySchema, required=True)
     underwriter_part = ma.fields.Nested(MoneySchema, required=True)

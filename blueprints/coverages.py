@@ -13,9 +13,10 @@ from blueprints.fields import DecimalString, Instant, MoneySchema
 from blueprints.pagination import PageArgsSchema, answer
 from blueprints.quotes import SLUG, UnderwriterRefSchema
 from blueprints.request_scope import db_session, key_holder, request_now, runtime
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.permissions import Action
+from forwarder_insure.domain.tracking import PackageStatus
 from forwarder_insure.services import certificates, coverages
-from forwarder_insure.services.coverages import COVERAGE_STATUSES, PACKAGE_STATUSES
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("coverages", __name__, description="Bound insurance, one per package")
@@ -40,7 +41,7 @@ class CoverageUpdateSchema(ma.Schema):
 
 
 class CoverageQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(COVERAGE_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in CoverageStatus]))
     seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
 
 
@@ -58,7 +59,9 @@ class CoveredPackageSchema(ma.Schema):
         },
     )
     status = ma.fields.String(
-        attribute="package_status", required=True, validate=ma.validate.OneOf(PACKAGE_STATUSES)
+        attribute="package_status",
+        required=True,
+        validate=ma.validate.OneOf([s.value for s in PackageStatus]),
     )
     last_event_at = Instant(allow_none=True, required=True)
     origin_country = ma.fields.String(required=True)
@@ -85,7 +88,9 @@ class ExchangeSchema(ma.Schema):
 class CoverageSchema(ma.Schema):
     id = ma.fields.String(required=True)
     certificate_number = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(COVERAGE_STATUSES))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in CoverageStatus])
+    )
     seller_id = ma.fields.String(required=True)
     order_reference = ma.fields.String(required=True)
     package = ma.fields.Nested(CoveredPackageSchema, required=True)

@@ -22,8 +22,8 @@ from blueprints.request_scope import (
 )
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.permissions import Action
+from forwarder_insure.domain.tracking import InquiryStatus
 from forwarder_insure.services import claim_evidence, inquiries
-from forwarder_insure.services.inquiries import INQUIRY_STATUSES
 from forwarder_insure.services.sellers import SELLER_ID_PATTERN
 
 blp = ApiBlueprint("inquiries", __name__, description="Carrier inquiries on silent parcels")
@@ -47,7 +47,9 @@ class InquirySchema(ma.Schema):
     id = ma.fields.String(required=True)
     coverage_id = ma.fields.String(required=True)
     seller_id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(INQUIRY_STATUSES))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in InquiryStatus])
+    )
     opened_at = Instant(required=True)
     last_event_at = Instant(allow_none=True, required=True)
     loss_window_ends_at = Instant(required=True)
@@ -97,7 +99,7 @@ class InquiryPageSchema(ma.Schema):
 
 
 class InquiryQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(INQUIRY_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in InquiryStatus]))
     seller_id = ma.fields.String(validate=ma.validate.Regexp(SELLER_ID_PATTERN.pattern))
 
 

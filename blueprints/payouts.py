@@ -12,10 +12,9 @@ from blueprints.claims import PayoutSchema
 from blueprints.fields import Instant
 from blueprints.pagination import PageArgsSchema, answer
 from blueprints.request_scope import db_session, key_holder, request_now
+from forwarder_insure.domain.payouts import PayoutStatus, RecoveryTaskStatus
 from forwarder_insure.domain.permissions import Action
 from forwarder_insure.services import payouts, recovery_tasks
-from forwarder_insure.services.payouts import PAYOUT_STATUSES
-from forwarder_insure.services.recovery_tasks import RECOVERY_TASK_STATUSES
 
 blp = ApiBlueprint("payouts", __name__, description="Advanced payouts and recovery tasks")
 
@@ -26,7 +25,7 @@ class PayoutPageSchema(ma.Schema):
 
 
 class PayoutQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(PAYOUT_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in PayoutStatus]))
     awaiting_insurer = ma.fields.Boolean(
         metadata={"description": "Only advances the underwriter has not yet paid (true)"}
     )
@@ -56,7 +55,9 @@ class RecoveryTaskSchema(ma.Schema):
     claim_id = ma.fields.String(required=True)
     payout_id = ma.fields.String(required=True)
     seller_id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, validate=ma.validate.OneOf(RECOVERY_TASK_STATUSES))
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([s.value for s in RecoveryTaskStatus])
+    )
     reason = ma.fields.String(required=True)
     opened_at = Instant(required=True)
     closed_at = Instant(allow_none=True, required=True)
@@ -69,7 +70,7 @@ class RecoveryTaskPageSchema(ma.Schema):
 
 
 class RecoveryTaskQueryArgsSchema(PageArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(RECOVERY_TASK_STATUSES))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in RecoveryTaskStatus]))
 
 
 class CloseTaskSchema(ma.Schema):

@@ -69,10 +69,25 @@ class DecimalText(TypeDecorator[Decimal]):
         return None if value is None else Decimal(value)
 
 
+def sql_string(value: str) -> str:
+    """A lower_snake vocabulary value (a domain ``StrEnum`` member or a plain string) as a SQL
+    string literal, spelled as the migrations spell it: ``'value'``."""
+    text_value = str(value)
+    if not text_value.replace("_", "").isalnum():
+        raise ValueError(f"{text_value!r} is not a lower_snake vocabulary value")
+    return f"'{text_value}'"
+
+
 def in_list(column: str, values: Iterable[str]) -> str:
     """``column IN ('a', 'b')``: a CHECK constraint or index predicate built from the domain's
-    own list of values, so the database and the code name the same statuses."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    own list of values (its ``StrEnum``, in declaration order), so the database and the code
+    name the same statuses."""
+    return f"{column} IN ({', '.join(sql_string(v) for v in values)})"
+
+
+def equals(column: str, value: str) -> str:
+    """``column = 'value'``: an index predicate on one vocabulary value."""
+    return f"{column} = {sql_string(value)}"
 
 
 #: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.

@@ -36,9 +36,10 @@ from forwarder_insure.documents.pdf_layout import (
     paragraph_styles,
 )
 from forwarder_insure.domain.clock import ensure_utc
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.money import Money
 
-STATUSES = ("active", "voided")
+STATUSES = tuple(s.value for s in CoverageStatus)
 
 TITLE = "Certificate of Shipment Insurance"
 
@@ -74,7 +75,7 @@ class CertificateData:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
-        if (self.status == "voided") != (self.voided_at is not None):
+        if (self.status == CoverageStatus.VOIDED) != (self.voided_at is not None):
             raise ValueError("voided_at is set exactly when the status is 'voided'")
         ensure_utc(self.issued_at)
         if self.voided_at is not None:
@@ -231,7 +232,7 @@ def render_certificate_pdf(data: CertificateData) -> bytes:
     )
     width, height = frame_size(doc)
     page = KeepInFrame(width, height, _content(data, width), mode="shrink")
-    if data.status == "voided":
+    if data.status == CoverageStatus.VOIDED:
         doc.build([page], onFirstPage=_void_watermark, onLaterPages=_void_watermark)
     else:
         doc.build([page])

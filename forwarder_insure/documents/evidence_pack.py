@@ -40,6 +40,7 @@ from forwarder_insure.documents.pdf_layout import (
     paragraph_styles,
     render_pdf,
 )
+from forwarder_insure.domain.claims import DocumentStatus
 from forwarder_insure.domain.clock import ensure_utc
 from forwarder_insure.domain.money import Money
 from forwarder_insure.storage.base import CHUNK_SIZE
@@ -50,9 +51,7 @@ TITLE = "Claim evidence pack"
 COVER_SHEET_NAME = "00-cover-sheet.pdf"
 MANIFEST_NAME = "manifest.json"
 
-RECEIVED = "received"
-REJECTED = "rejected"
-DOCUMENT_STATUSES = (RECEIVED, REJECTED)
+DOCUMENT_STATUSES = tuple(s.value for s in DocumentStatus)
 
 # Ids and kinds become part of archive names, so they may hold nothing a path could be made of.
 _NAME_PART = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -182,7 +181,7 @@ def _in_pack_order(cover: CoverSheet) -> list[tuple[str | None, PackDocument]]:
     entries: list[tuple[str | None, PackDocument]] = []
     number = 0
     for document in ordered:
-        if document.status == RECEIVED:
+        if document.status == DocumentStatus.RECEIVED:
             number += 1
             extension = ACCEPTED_TYPES[document.content_type]
             name = f"{number:02d}-{document.kind}-{document.document_id}.{extension}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from forwarder_insure.domain.access import SYSTEM
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.errors import Conflict, Invalid
 from forwarder_insure.domain.money import Money
 
@@ -100,7 +101,7 @@ NOT_FINAL = frozenset(ClaimStatus) - FINAL_STATUSES
 def check_coverage_live(coverage_status: str) -> None:
     """Nothing moves on a voided coverage: no claim on it is filed, submitted, approved or paid
     (409). Ending one (withdrawal, denial, lapse) stays possible."""
-    if coverage_status != "active":
+    if coverage_status != CoverageStatus.ACTIVE:
         raise Conflict(
             "the coverage was voided: no claim on it is filed, submitted, approved or paid",
             code="coverage_voided",
@@ -141,6 +142,21 @@ class DocumentKind(StrEnum):
     DAMAGE_PHOTOS = "damage_photos"
     DISPUTE_SCREENSHOT = "dispute_screenshot"
     CARRIER_LOSS_LETTER = "carrier_loss_letter"
+
+
+class DocumentStatus(StrEnum):
+    """A stored evidence file: received, until ops reject it (its checklist item reopens)."""
+
+    RECEIVED = "received"
+    REJECTED = "rejected"
+
+
+class ChecklistStatus(StrEnum):
+    """A checklist item: a received document fills it; only rejected ones leave it rejected."""
+
+    MISSING = "missing"
+    RECEIVED = "received"
+    REJECTED = "rejected"
 
 
 class Stage(StrEnum):

@@ -22,6 +22,20 @@ from forwarder_insure.domain.ledger import Account, Posting, check_balanced
 from forwarder_insure.domain.money import Money
 
 
+class PayoutStatus(StrEnum):
+    """An advance stands until the seller owes it back (grace documents never came)."""
+
+    ADVANCED = "advanced"
+    CLAWED_BACK = "clawed_back"
+
+
+class RecoveryTaskStatus(StrEnum):
+    """A task to recover a payout for a parcel that turned up: open until ops close it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 class RejectionBooking(StrEnum):
     """Who bears an advance the underwriter refuses to pay (a claim-rules setting)."""
 

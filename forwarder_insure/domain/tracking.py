@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from forwarder_insure.domain.access import Caller
 
@@ -38,24 +39,71 @@ EVENT_CODES = (
 )
 NOT_A_SCAN = frozenset({"label_created"})
 
+
+class PackageStatus(StrEnum):
+    """Where a parcel is, as its carrier scans tell it (or the sweep and ops conclude)."""
+
+    AWAITING_PICKUP = "awaiting_pickup"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    RETURNED = "returned"
+    PRESUMED_LOST = "presumed_lost"
+
+
+class InquiryStatus(StrEnum):
+    """An inquiry with the carrier: open, then presumed lost, until resolved or closed."""
+
+    OPEN = "open"
+    PRESUMED_LOST = "presumed_lost"
+    RESOLVED = "resolved"  # the parcel moved, was delivered or was found
+    CLOSED = "closed"  # the carrier confirmed the loss
+
+
+class InquiryResolution(StrEnum):
+    """How an inquiry ended."""
+
+    MOVED = "moved"
+    DELIVERED = "delivered"
+    FOUND = "found"
+    CONFIRMED_LOST = "confirmed_lost"
+
+
+class CarrierOutcome(StrEnum):
+    """What the carrier answered an inquiry, as ops record it."""
+
+    FOUND = "found"  # resolves the inquiry
+    CONFIRMED_LOST = "confirmed_lost"  # closes it; the parcel is lost
+    NO_ANSWER = "no_answer"  # noted; the inquiry stays live
+
+
+class TrackingSource(StrEnum):
+    """Who attached a package's tracking number."""
+
+    WAREHOUSE = "warehouse"  # authoritative: the warehouse prints the labels
+    SELLER = "seller"  # the seller's word, until the warehouse confirms it
+
+
+P = PackageStatus
+
 #: The package status each carrier scan implies.
 STATUS_FOR_SCAN = {
-    "picked_up": "in_transit",
-    "in_transit": "in_transit",
-    "out_for_delivery": "in_transit",
-    "delivered": "delivered",
-    "exception": "exception",
-    "returned": "returned",
+    "picked_up": P.IN_TRANSIT,
+    "in_transit": P.IN_TRANSIT,
+    "out_for_delivery": P.IN_TRANSIT,
+    "delivered": P.DELIVERED,
+    "exception": P.EXCEPTION,
+    "returned": P.RETURNED,
 }
 
 #: Statuses no later event changes.
-FINAL_STATUSES = frozenset({"delivered", "returned"})
+FINAL_STATUSES = frozenset({P.DELIVERED, P.RETURNED})
 
 #: Inquiry statuses that are still being worked; a parcel has at most one such inquiry.
-LIVE_INQUIRY_STATUSES = ("open", "presumed_lost")
+LIVE_INQUIRY_STATUSES = (InquiryStatus.OPEN, InquiryStatus.PRESUMED_LOST)
 
 #: Statuses in which a silent parcel is watched by the sweep.
-WATCHED_STATUSES = ("awaiting_pickup", "in_transit", "exception")
+WATCHED_STATUSES = (P.AWAITING_PICKUP, P.IN_TRANSIT, P.EXCEPTION)
 
 
 #: How far ahead of its arrival an event may be dated (carrier clocks drift); the default of
@@ -65,14 +113,10 @@ DEFAULT_MAX_FUTURE = timedelta(days=1)
 #: The latest instant a deadline can name: later ones (never reached) are held here.
 LATEST = datetime.max.replace(tzinfo=UTC)
 
-#: Who attached a package's tracking number.
-WAREHOUSE_SOURCE = "warehouse"
-SELLER_SOURCE = "seller"
 
-
-def tracking_source(caller: Caller) -> str:
+def tracking_source(caller: Caller) -> TrackingSource:
     """Whose word a tracking number is: a seller's own, or the warehouse's (authoritative)."""
-    return SELLER_SOURCE if caller.is_seller else WAREHOUSE_SOURCE
+    return TrackingSource.SELLER if caller.is_seller else TrackingSource.WAREHOUSE
 
 
 def too_far_ahead(occurred_at: datetime, now: datetime, allowance: timedelta) -> bool:

@@ -20,9 +20,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from forwarder_insure.domain.errors import Invalid
+
+
+class DeliveryStatus(StrEnum):
+    """One event to one endpoint: pending until a 2xx answer, or failed after the last retry."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
 
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)

@@ -19,6 +19,7 @@ from forwarder_insure.domain.certificates import (
     is_valid_certificate_number,
     normalise_certificate_number,
 )
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.errors import NotFound
 from forwarder_insure.domain.money import Money
 
@@ -54,7 +55,7 @@ def verify(session: Session, number: str) -> PublicCertificate:
         raise unknown
     return PublicCertificate(
         certificate_number=coverage.certificate_number,
-        valid=coverage.status == "active",
+        valid=coverage.status == CoverageStatus.ACTIVE,
         status=coverage.status,
         underwriter=session.get_one(Underwriter, coverage.underwriter_id),
         insured_value=coverage.insured_value,

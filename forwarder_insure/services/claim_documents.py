@@ -26,6 +26,7 @@ from forwarder_insure.domain.claims import (
     ClaimStatus,
     DocumentKind,
     DocumentSource,
+    DocumentStatus,
     Supplier,
     checklist_item,
     complete,
@@ -102,7 +103,7 @@ def record(
         id=new_id("doc"),
         claim_id=claim.id,
         kind=kind.value,
-        status="received",
+        status=DocumentStatus.RECEIVED,
         source=source.value,
         storage_key=stored.key,
         filename=stored.filename,
@@ -137,9 +138,9 @@ def reject_document(
     claim = lock_visible(session, Claim, claim_id, caller, "claim")
     document = get_document(session, caller, claim_id, document_id)
     check_open(claim)
-    if document.status == "rejected":
+    if document.status == DocumentStatus.REJECTED:
         raise Conflict("the document was already rejected", code="document_already_rejected")
-    document.status = "rejected"
+    document.status = DocumentStatus.REJECTED
     document.rejected_at = now
     document.rejected_by = caller.actor
     document.rejection_reason = reason
@@ -163,7 +164,7 @@ def get_document(
 
 
 def received_kinds(claim: Claim) -> list[DocumentKind]:
-    return [DocumentKind(d.kind) for d in claim.documents if d.status == "received"]
+    return [DocumentKind(d.kind) for d in claim.documents if d.status == DocumentStatus.RECEIVED]
 
 
 def _note_checklist(claim: Claim, now: datetime) -> None:

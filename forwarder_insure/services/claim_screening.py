@@ -16,6 +16,7 @@ from forwarder_insure.domain.access import SYSTEM
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import FINAL_STATUSES, ClaimStatus, DocumentSource
 from forwarder_insure.domain.screening import ClaimFacts, Screening, screen
+from forwarder_insure.domain.tracking import PackageStatus
 from forwarder_insure.services.claim_timeline import log
 
 
@@ -52,7 +53,7 @@ def facts_for(session: Session, claim: Claim, rules: ClaimRules, now: datetime) 
         bound_at=coverage.bound_at,
         first_scan_at=coverage.first_scan_at,
         last_event_at=coverage.last_event_at,
-        delivered=coverage.package_status == "delivered",
+        delivered=coverage.package_status == PackageStatus.DELIVERED,
         silent_period=timedelta(days=coverage.silent_period_days),
         inquiry_opened_before_binding=_earlier_inquiry(session, coverage),
         reused_evidence=_reused_evidence(session, claim),

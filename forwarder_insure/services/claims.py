@@ -19,9 +19,11 @@ from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import (
     CHECKLISTS,
+    ChecklistStatus,
     ClaimKind,
     ClaimStatus,
     DocumentKind,
+    DocumentStatus,
     Stage,
     Step,
     check_amount_approved,
@@ -254,9 +256,13 @@ def checklist(claim: Claim) -> list[ChecklistEntry]:
     entries = []
     for item in CHECKLISTS[ClaimKind(claim.kind)]:
         documents = [d for d in claim.documents if d.kind == item.kind.value]
-        received = [d.id for d in documents if d.status == "received"]
-        rejected = [d.id for d in documents if d.status == "rejected"]
-        status = "received" if received else ("rejected" if rejected else "missing")
+        received = [d.id for d in documents if d.status == DocumentStatus.RECEIVED]
+        rejected = [d.id for d in documents if d.status == DocumentStatus.REJECTED]
+        status = (
+            ChecklistStatus.RECEIVED
+            if received
+            else (ChecklistStatus.REJECTED if rejected else ChecklistStatus.MISSING)
+        )
         entries.append(
             ChecklistEntry(
                 kind=item.kind,

@@ -18,19 +18,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from forwarder_insure.db.models import Claim, Coverage, LedgerTransaction, Underwriter
-from forwarder_insure.db.models.coverage import COVERAGE_STATUSES as COVERAGE_STATUSES
-from forwarder_insure.db.models.coverage import PACKAGE_STATUSES as PACKAGE_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.carriers import CarrierProfiles
 from forwarder_insure.domain.certificates import new_certificate_number
 from forwarder_insure.domain.claims import NOT_FINAL
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.errors import Conflict, Forbidden, Invalid
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.ledger import Account, Posting, premium_booking, reversal
 from forwarder_insure.domain.money import Money
 from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.domain.rate_card import RateCard
-from forwarder_insure.domain.tracking import WAREHOUSE_SOURCE, deadlines, tracking_source
+from forwarder_insure.domain.tracking import (
+    PackageStatus,
+    TrackingSource,
+    deadlines,
+    tracking_source,
+)
 from forwarder_insure.services import exchange_rates, ledger
 from forwarder_insure.services import tracking as tracking_service
 from forwarder_insure.services.events import emit
@@ -115,12 +119,12 @@ def bind(
     lane = carriers.for_parcel(
         package.carrier, package.service, package.origin_country, package.destination_country
     )
-    due = deadlines("awaiting_pickup", None, now, lane.silent_period, lane.loss_window)
+    due = deadlines(PackageStatus.AWAITING_PICKUP, None, now, lane.silent_period, lane.loss_window)
     coverage = Coverage(
         id=new_id("cov"),
         quote_id=terms.quote_id,
         certificate_number=new_certificate_number(),
-        status="active",
+        status=CoverageStatus.ACTIVE,
         seller_id=terms.seller_id,
         order_reference=request.order_reference,
         package_reference=package.reference,
@@ -128,12 +132,12 @@ def bind(
         service=package.service,
         tracking_number=tracking,
         tracking_source=source,
-        tracking_confirmed_at=now if source == WAREHOUSE_SOURCE else None,
+        tracking_confirmed_at=now if source == TrackingSource.WAREHOUSE else None,
         origin_country=package.origin_country,
         destination_country=package.destination_country,
         category=package.category,
         weight_grams=int((package.weight_kg * 1000).to_integral_value()),
-        package_status="awaiting_pickup",
+        package_status=PackageStatus.AWAITING_PICKUP,
         silent_period_days=lane.silent_period.days,
         loss_window_days=lane.loss_window.days,
         inquiry_due_at=due.inquiry_due_at,
@@ -188,7 +192,7 @@ def attach_tracking(
     """
     check(caller, Action.ATTACH_TRACKING)
     coverage = get_coverage(session, caller, coverage_id)
-    if coverage.status != "active":
+    if coverage.status != CoverageStatus.ACTIVE:
         raise Conflict("a voided coverage cannot be changed", code="coverage_voided")
     if carrier is not None and carrier != coverage.carrier:
         raise Invalid(
@@ -200,7 +204,7 @@ def attach_tracking(
         return coverage
     tracking = normalise_tracking_number(tracking_number)
     source = tracking_source(caller)
-    confirms = source == WAREHOUSE_SOURCE
+    confirms = source == TrackingSource.WAREHOUSE
     if tracking == coverage.tracking_number and (coverage.tracking_confirmed or not confirms):
         return coverage
     if tracking != coverage.tracking_number:
@@ -234,7 +238,7 @@ def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> C
     filed at the same moment is either seen here or finds the coverage voided.)"""
     check(caller, Action.VOID_COVERAGE)
     coverage = get_coverage(session, caller, coverage_id, for_update=True)
-    if coverage.status == "voided":
+    if coverage.status == CoverageStatus.VOIDED:
         return coverage
     if coverage.first_scan_at is not None:
         raise Conflict(
@@ -242,7 +246,7 @@ def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> C
             code="already_scanned",
         )
     _refuse_void_under_open_claim(session, coverage)
-    coverage.status = "voided"
+    coverage.status = CoverageStatus.VOIDED
     coverage.voided_at = now
     booked = session.execute(
         select(LedgerTransaction).where(

@@ -9,17 +9,22 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from forwarder_insure.db.models import Coverage, Inquiry, InquiryDocument
-from forwarder_insure.db.models.tracking import INQUIRY_STATUSES as INQUIRY_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict, NotFound
 from forwarder_insure.domain.permissions import Action, check
-from forwarder_insure.domain.tracking import LIVE_INQUIRY_STATUSES
+from forwarder_insure.domain.tracking import (
+    LIVE_INQUIRY_STATUSES,
+    CarrierOutcome,
+    InquiryResolution,
+    InquiryStatus,
+    PackageStatus,
+)
 from forwarder_insure.services.events import emit
 from forwarder_insure.services.pagination import Page, page
 from forwarder_insure.services.scope import get_visible, list_visible
 
 LIVE = LIVE_INQUIRY_STATUSES
-CARRIER_OUTCOMES = ("found", "confirmed_lost", "no_answer")
+CARRIER_OUTCOMES = tuple(o.value for o in CarrierOutcome)
 
 #: Each step of an inquiry's life happens once, so its event id is the inquiry id plus a suffix:
 #: whichever of ingestion or the sweep announces it, the outbox keeps one.
@@ -83,7 +88,7 @@ def resolve(
     session: Session, inquiry: Inquiry, resolution: str, actor: Caller, now: datetime
 ) -> None:
     """The parcel moved, was delivered or was found: the inquiry is over."""
-    inquiry.status = "resolved"
+    inquiry.status = InquiryStatus.RESOLVED
     inquiry.resolution = resolution
     inquiry.closed_at = now
     announce(session, "inquiry.resolved", inquiry, actor, now)
@@ -110,13 +115,13 @@ def record_carrier_response(
     if note:
         inquiry.note = note
     coverage = session.get_one(Coverage, inquiry.coverage_id)
-    if outcome == "found":
-        resolve(session, inquiry, "found", caller, now)
-    elif outcome == "confirmed_lost":
-        inquiry.status = "closed"
-        inquiry.resolution = "confirmed_lost"
+    if outcome == CarrierOutcome.FOUND:
+        resolve(session, inquiry, InquiryResolution.FOUND, caller, now)
+    elif outcome == CarrierOutcome.CONFIRMED_LOST:
+        inquiry.status = InquiryStatus.CLOSED
+        inquiry.resolution = InquiryResolution.CONFIRMED_LOST
         inquiry.closed_at = now
-        coverage.package_status = "presumed_lost"
+        coverage.package_status = PackageStatus.PRESUMED_LOST
         coverage.inquiry_due_at = None
         coverage.loss_due_at = None
         announce(session, "inquiry.confirmed_lost", inquiry, caller, now)

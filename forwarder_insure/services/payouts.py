@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, Coverage, Payout, RecoveryTask
-from forwarder_insure.db.models.payouts import PAYOUT_STATUSES as PAYOUT_STATUSES
 from forwarder_insure.domain import payouts as money_rules
 from forwarder_insure.domain.access import SYSTEM, Caller
 from forwarder_insure.domain.claims import ClaimKind, ClaimStatus, Step, check_coverage_live
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.ids import new_id
-from forwarder_insure.domain.payouts import PayoutSplit
+from forwarder_insure.domain.payouts import PayoutSplit, PayoutStatus, RecoveryTaskStatus
 from forwarder_insure.domain.permissions import Action, check
+from forwarder_insure.domain.tracking import PackageStatus
 from forwarder_insure.services import ledger
 from forwarder_insure.services.claim_predicates import awaiting_underwriter_sql
 from forwarder_insure.services.claim_timeline import log, transition
@@ -65,7 +66,7 @@ def advance_if_payable(
         id=new_id("pay"),
         claim_id=claim.id,
         seller_id=claim.seller_id,
-        status="advanced",
+        status=PayoutStatus.ADVANCED,
         currency=amount.currency,
         amount_minor=amount.minor,
         carrier_part_minor=parts.carrier.minor,
@@ -95,7 +96,7 @@ def claw_back(session: Session, claim: Claim, now: datetime) -> Payout:
         now=now,
         memo=f"advance on claim {claim.id} owed back by the seller",
     )
-    payout.status = "clawed_back"
+    payout.status = PayoutStatus.CLAWED_BACK
     payout.clawed_back_at = now
     session.flush()
     announce(session, "payout.clawback", payout, claim, SYSTEM, now)
@@ -151,7 +152,7 @@ def advance_due(session: Session, as_of: datetime) -> PayoutRun:
         .where(
             Claim.status == ClaimStatus.APPROVED.value,
             or_(Claim.fast_tracked, Claim.checklist_complete_at.is_not(None)),
-            Coverage.status == "active",
+            Coverage.status == CoverageStatus.ACTIVE,
         )
         .order_by(Claim.id)
         .with_for_update(skip_locked=True, of=Claim)
@@ -170,7 +171,7 @@ def _open_recovery_tasks(session: Session, as_of: datetime) -> int:
         .join(Coverage, Coverage.id == Claim.coverage_id)
         .where(
             Claim.kind == ClaimKind.LOST.value,
-            Coverage.package_status == "delivered",
+            Coverage.package_status == PackageStatus.DELIVERED,
             ~exists().where(RecoveryTask.claim_id == Claim.id),
         )
         .order_by(Payout.id)
@@ -183,7 +184,7 @@ def _open_recovery_tasks(session: Session, as_of: datetime) -> int:
             claim_id=claim.id,
             payout_id=payout.id,
             seller_id=claim.seller_id,
-            status="open",
+            status=RecoveryTaskStatus.OPEN,
             reason="the parcel was delivered after we paid for its loss",
             opened_at=as_of,
         )

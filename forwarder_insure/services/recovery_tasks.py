@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Claim, RecoveryTask
-from forwarder_insure.db.models.payouts import RECOVERY_TASK_STATUSES as RECOVERY_TASK_STATUSES
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.errors import Conflict
+from forwarder_insure.domain.payouts import RecoveryTaskStatus
 from forwarder_insure.domain.permissions import Action, check
 from forwarder_insure.services.claim_timeline import log
 from forwarder_insure.services.pagination import Page, page
@@ -27,9 +27,9 @@ def list_page(
 def close(session: Session, caller: Caller, task_id: str, note: str, now: datetime) -> RecoveryTask:
     check(caller, Action.CLOSE_RECOVERY_TASK)
     task = lock_visible(session, RecoveryTask, task_id, caller, "recovery task")
-    if task.status != "open":
+    if task.status != RecoveryTaskStatus.OPEN:
         raise Conflict("the recovery task is already closed", code="recovery_task_closed")
-    task.status = "closed"
+    task.status = RecoveryTaskStatus.CLOSED
     task.closed_at = now
     task.note = note
     log(session, session.get_one(Claim, task.claim_id), caller, "recovery_closed", note, now)

@@ -26,6 +26,7 @@ from forwarder_insure.domain.claims import ENDED_UNPAID, ClaimStatus
 from forwarder_insure.domain.clock import format_instant
 from forwarder_insure.domain.errors import Invalid, NotFound
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.payouts import PayoutStatus
 
 PREMIUM_COLUMNS = (
     "certificate_number",
@@ -315,7 +316,11 @@ def reserve(claim: Claim) -> Money:
     if status in ENDED_UNPAID or status in (ClaimStatus.SETTLED, ClaimStatus.INSURER_REJECTED):
         return zero
     if claim.payout is not None:
-        return zero if claim.payout.status == "clawed_back" else claim.payout.underwriter_part
+        return (
+            zero
+            if claim.payout.status == PayoutStatus.CLAWED_BACK
+            else claim.payout.underwriter_part
+        )
     return claim.amount_approved or claim.amount_claimed
 
 

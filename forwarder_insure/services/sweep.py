@@ -26,8 +26,14 @@ from forwarder_insure.db.models import Coverage, Inquiry, OutboxEvent
 from forwarder_insure.db.models.tracking import LIVE_INQUIRY
 from forwarder_insure.db.sql import json_object, time_ordered_id
 from forwarder_insure.domain.access import SYSTEM
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.ids import time_head
-from forwarder_insure.domain.tracking import WATCHED_STATUSES
+from forwarder_insure.domain.tracking import (
+    WATCHED_STATUSES,
+    InquiryResolution,
+    InquiryStatus,
+    PackageStatus,
+)
 from forwarder_insure.services.inquiries import EVENT_SUFFIX, LIVE
 from forwarder_insure.services.upsert import dialect_insert
 
@@ -62,14 +68,14 @@ def _open_due(session: Session, as_of: datetime) -> int:
             time_ordered_id(time_head("inq")),
             Coverage.id,
             Coverage.seller_id,
-            literal("open"),
+            literal(InquiryStatus.OPEN, type_=Inquiry.status.type),
             literal(as_of, type_=Inquiry.opened_at.type),
             Coverage.last_event_at,
             Coverage.loss_due_at,
         )
         .where(
             Coverage.inquiry_due_at <= as_of,
-            Coverage.status == "active",
+            Coverage.status == CoverageStatus.ACTIVE,
             Coverage.package_status.in_(WATCHED_STATUSES),
             ~_live_inquiry_of(Coverage.id),
         )
@@ -110,26 +116,26 @@ def _presume_lost(session: Session, as_of: datetime) -> int:
     """Open inquiries whose parcel stayed silent through the loss window: presumed lost."""
     result = session.execute(
         update(Inquiry)
-        .where(Inquiry.status == "open", Inquiry.loss_window_ends_at <= as_of)
-        .values(status="presumed_lost", presumed_lost_at=as_of)
+        .where(Inquiry.status == InquiryStatus.OPEN, Inquiry.loss_window_ends_at <= as_of)
+        .values(status=InquiryStatus.PRESUMED_LOST, presumed_lost_at=as_of)
         .execution_options(synchronize_session=False)
     )
     lost = cast(CursorResult[Any], result).rowcount or 0
     # Driven from the (few) inquiries just marked, not from the (many) coverages.
     just_lost = select(Inquiry.coverage_id).where(
-        Inquiry.status == "presumed_lost", Inquiry.presumed_lost_at == as_of
+        Inquiry.status == InquiryStatus.PRESUMED_LOST, Inquiry.presumed_lost_at == as_of
     )
     session.execute(
         update(Coverage)
         .where(Coverage.id.in_(just_lost), Coverage.package_status.in_(WATCHED_STATUSES))
-        .values(package_status="presumed_lost", inquiry_due_at=None, loss_due_at=None)
+        .values(package_status=PackageStatus.PRESUMED_LOST, inquiry_due_at=None, loss_due_at=None)
         .execution_options(synchronize_session=False)
     )
     if lost > 0:
         _announce(
             session,
             "inquiry.presumed_lost",
-            and_(Inquiry.status == "presumed_lost", Inquiry.presumed_lost_at == as_of),
+            and_(Inquiry.status == InquiryStatus.PRESUMED_LOST, Inquiry.presumed_lost_at == as_of),
             as_of,
         )
     return max(lost, 0)
@@ -161,7 +167,15 @@ def _resolve_moved(session: Session, as_of: datetime) -> int:
         .exists()
     )
     resolution = (
-        select(case((Coverage.package_status == "delivered", "delivered"), else_="moved"))
+        select(
+            case(
+                (
+                    Coverage.package_status == PackageStatus.DELIVERED,
+                    InquiryResolution.DELIVERED.value,
+                ),
+                else_=InquiryResolution.MOVED.value,
+            )
+        )
         .where(Coverage.id == Inquiry.coverage_id)
         .scalar_subquery()
     )
@@ -171,7 +185,7 @@ def _resolve_moved(session: Session, as_of: datetime) -> int:
             update(Inquiry)
             .add_cte(due_again)
             .where(Inquiry.status.in_(LIVE), moved)
-            .values(status="resolved", closed_at=as_of, resolution=resolution)
+            .values(status=InquiryStatus.RESOLVED, closed_at=as_of, resolution=resolution)
             .returning(Inquiry.id)
             .execution_options(synchronize_session=False)
         ).all()
@@ -180,7 +194,7 @@ def _resolve_moved(session: Session, as_of: datetime) -> int:
         _announce(
             session,
             "inquiry.resolved",
-            and_(Inquiry.status == "resolved", Inquiry.closed_at == as_of),
+            and_(Inquiry.status == InquiryStatus.RESOLVED, Inquiry.closed_at == as_of),
             as_of,
         )
     return resolved

@@ -23,8 +23,11 @@ from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Coverage, TrackingEvent
 from forwarder_insure.domain.access import SYSTEM, Caller
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.tracking import (
     DEFAULT_MAX_FUTURE,
+    InquiryResolution,
+    PackageStatus,
     ParcelState,
     Scan,
     apply_scans,
@@ -213,7 +216,7 @@ def _lock_live_parcels(session: Session, pairs: set[tuple[str, str]]) -> list[Ro
                 Coverage.carrier == carrier,
                 Coverage.tracking_number.in_(sorted(carrier_numbers)),
                 Coverage.tracking_number.is_not(None),
-                Coverage.status == "active",
+                Coverage.status == CoverageStatus.ACTIVE,
                 Coverage.tracking_confirmed_at.is_not(None),
             )
             .order_by(Coverage.id)
@@ -295,6 +298,10 @@ def _apply(
     for inquiry in inquiries.live_inquiries(session, list(states)):
         state = states[inquiry.coverage_id]
         if moved_since(inquiry.last_event_at, state):
-            resolution = "delivered" if state.status == "delivered" else "moved"
+            resolution = (
+                InquiryResolution.DELIVERED
+                if state.status == PackageStatus.DELIVERED
+                else InquiryResolution.MOVED
+            )
             inquiries.resolve(session, inquiry, resolution, actor, now)
     session.flush()

@@ -31,7 +31,12 @@ from forwarder_insure.db.session import Database
 from forwarder_insure.domain.clock import Clock, format_instant
 from forwarder_insure.domain.errors import Invalid, NotFound
 from forwarder_insure.domain.ids import new_id
-from forwarder_insure.domain.webhooks import next_attempt, signature_header, subscribed
+from forwarder_insure.domain.webhooks import (
+    DeliveryStatus,
+    next_attempt,
+    signature_header,
+    subscribed,
+)
 from forwarder_insure.services import webhook_addresses
 from forwarder_insure.services.pagination import Page, page
 from forwarder_insure.services.upsert import dialect_insert
@@ -221,7 +226,7 @@ def fan_out(session: Session, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
         {
             "endpoint_id": endpoint.id,
             "event_id": event.id,
-            "status": "pending",
+            "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
@@ -300,7 +305,7 @@ def _claim_due(database: Database, now: datetime) -> list[_Claimed]:
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
             .where(
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == DeliveryStatus.PENDING,
                 WebhookDelivery.next_attempt_at <= now,
                 WebhookEndpoint.disabled_at.is_(None),
             )
@@ -364,12 +369,12 @@ def _record(session: Session, item: _Claimed, answer: Answer, at: datetime) -> s
     delivery.last_status_code = answer.status
     delivery.last_error = answer.error
     if answer.ok:
-        delivery.status = "delivered"
+        delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = at
-        return "delivered"
+        return DeliveryStatus.DELIVERED
     retry_at = next_attempt(delivery.attempts, at)
     if retry_at is None:
-        delivery.status = "failed"
-        return "failed"
+        delivery.status = DeliveryStatus.FAILED
+        return DeliveryStatus.FAILED
     delivery.next_attempt_at = retry_at
     return "retrying"

@@ -26,6 +26,7 @@ from forwarder_insure.domain.claims import (
     ClaimStatus,
     DocumentKind,
     DocumentSource,
+    DocumentStatus,
 )
 from forwarder_insure.domain.money import Money
 
@@ -117,7 +118,7 @@ class ClaimDocument(Base):
     __tablename__ = "claim_documents"
     __table_args__ = (
         CheckConstraint(in_list("kind", [k.value for k in DocumentKind]), name="kind_known"),
-        CheckConstraint("status IN ('received', 'rejected')", name="status_known"),
+        CheckConstraint(in_list("status", DocumentStatus), name="status_known"),
         CheckConstraint(in_list("source", [s.value for s in DocumentSource]), name="source_known"),
         Index("ix_claim_documents_sha256", "sha256"),
     )

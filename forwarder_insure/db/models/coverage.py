@@ -21,34 +21,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forwarder_insure.db.base import Base, DecimalText, in_list
+from forwarder_insure.db.base import Base, DecimalText, equals, in_list
 from forwarder_insure.db.models.underwriting import Underwriter
+from forwarder_insure.domain.coverages import CoverageStatus
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.tracking import PackageStatus, TrackingSource
 
-COVERAGE_STATUSES = ("active", "voided")
-#: Who attached a package's tracking number (see ``domain/tracking.tracking_source``).
-TRACKING_SOURCES = ("warehouse", "seller")
 #: Live packages whose number the warehouse confirmed: the only numbers scans are matched to.
 CONFIRMED_TRACKING = (
-    "status = 'active' AND tracking_number IS NOT NULL AND tracking_confirmed_at IS NOT NULL"
-)
-PACKAGE_STATUSES = (
-    "awaiting_pickup",
-    "in_transit",
-    "delivered",
-    "exception",
-    "returned",
-    "presumed_lost",
+    f"{equals('status', CoverageStatus.ACTIVE)} "
+    "AND tracking_number IS NOT NULL AND tracking_confirmed_at IS NOT NULL"
 )
 
 
 class Coverage(Base):
     __tablename__ = "coverages"
     __table_args__ = (
-        CheckConstraint(in_list("status", COVERAGE_STATUSES), name="status_known"),
-        CheckConstraint(in_list("package_status", PACKAGE_STATUSES), name="package_status_known"),
+        CheckConstraint(in_list("status", CoverageStatus), name="status_known"),
+        CheckConstraint(in_list("package_status", PackageStatus), name="package_status_known"),
         CheckConstraint("premium_minor >= 0 AND insured_minor > 0", name="amounts_positive"),
-        CheckConstraint(in_list("tracking_source", TRACKING_SOURCES), name="tracking_source_known"),
+        CheckConstraint(in_list("tracking_source", TrackingSource), name="tracking_source_known"),
         # One live coverage per warehouse-confirmed carrier tracking number; a voided one frees
         # the number. A seller's unconfirmed number is outside it: it never blocks the label's.
         Index(

@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forwarder_insure.db.base import Base, in_list
+from forwarder_insure.db.base import Base, equals, in_list
 from forwarder_insure.domain.money import Money
+from forwarder_insure.domain.payouts import PayoutStatus, RecoveryTaskStatus
 
-PAYOUT_STATUSES = ("advanced", "clawed_back")
-RECOVERY_TASK_STATUSES = ("open", "closed")
+#: Recovery tasks still to be worked, as an index predicate.
+OPEN_TASK = equals("status", RecoveryTaskStatus.OPEN)
 
 
 class Payout(Base):
@@ -19,7 +20,7 @@ class Payout(Base):
 
     __tablename__ = "payouts"
     __table_args__ = (
-        CheckConstraint(in_list("status", PAYOUT_STATUSES), name="status_known"),
+        CheckConstraint(in_list("status", PayoutStatus), name="status_known"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint(
             "carrier_part_minor + underwriter_part_minor = amount_minor", name="parts_add_up"
@@ -80,12 +81,12 @@ class RecoveryTask(Base):
 
     __tablename__ = "recovery_tasks"
     __table_args__ = (
-        CheckConstraint(in_list("status", RECOVERY_TASK_STATUSES), name="status_known"),
+        CheckConstraint(in_list("status", RecoveryTaskStatus), name="status_known"),
         Index(
             "ix_recovery_tasks_open",
             "opened_at",
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
+            sqlite_where=text(OPEN_TASK),
+            postgresql_where=text(OPEN_TASK),
         ),
     )
 

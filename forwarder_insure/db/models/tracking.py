@@ -17,9 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forwarder_insure.db.base import Base, BigIntKey, in_list
 from forwarder_insure.domain.claims import DocumentKind
-from forwarder_insure.domain.tracking import EVENT_CODES, LIVE_INQUIRY_STATUSES
+from forwarder_insure.domain.tracking import EVENT_CODES, LIVE_INQUIRY_STATUSES, InquiryStatus
 
-INQUIRY_STATUSES = (*LIVE_INQUIRY_STATUSES, "resolved", "closed")
 #: The index predicate of live inquiries (a package has at most one).
 LIVE_INQUIRY = in_list("status", LIVE_INQUIRY_STATUSES)
 
@@ -52,7 +51,7 @@ class Inquiry(Base):
 
     __tablename__ = "inquiries"
     __table_args__ = (
-        CheckConstraint(in_list("status", INQUIRY_STATUSES), name="status_known"),
+        CheckConstraint(in_list("status", InquiryStatus), name="status_known"),
         # At most one live inquiry per package, whatever runs at once.
         Index(
             "uq_inquiries_live_coverage_id",

@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forwarder_insure.db.base import Base, BigIntKey, JSONDocument
+from forwarder_insure.db.base import Base, BigIntKey, JSONDocument, equals, in_list
+from forwarder_insure.domain.webhooks import DeliveryStatus
 
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
+#: Deliveries still to be attempted, as an index predicate.
+PENDING = equals("status", DeliveryStatus.PENDING)
 
 
 class WebhookEndpoint(Base):
@@ -32,12 +34,12 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id"),
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_known"),
+        CheckConstraint(in_list("status", DeliveryStatus), name="status_known"),
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text(PENDING),
+            postgresql_where=text(PENDING),
         ),
     )
 
