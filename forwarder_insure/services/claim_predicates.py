@@ -19,6 +19,7 @@ from forwarder_insure.db.models import Claim, Coverage, Payout
 from forwarder_insure.domain import tracking
 from forwarder_insure.domain.claim_rules import ClaimRules
 from forwarder_insure.domain.claims import ClaimStatus
+from forwarder_insure.domain.payouts import PayoutStatus
 
 # -- decision due: our decision SLA on a submitted claim --------------------------------------
 
@@ -93,7 +94,7 @@ def has_flag_sql(code: str) -> ColumnElement[bool]:
 def awaits_underwriter(payout: Payout) -> bool:
     """An advance the underwriter has not yet paid its share of."""
     return (
-        payout.status == "advanced"
+        payout.status == PayoutStatus.ADVANCED
         and payout.insurer_paid_at is None
         and payout.underwriter_part_minor > 0
     )
@@ -102,7 +103,7 @@ def awaits_underwriter(payout: Payout) -> bool:
 def awaiting_underwriter_sql() -> ColumnElement[bool]:
     """The SQL form of :func:`awaits_underwriter`."""
     return (
-        (Payout.status == "advanced")
+        (Payout.status == PayoutStatus.ADVANCED)
         & Payout.insurer_paid_at.is_(None)
         & (Payout.underwriter_part_minor > 0)
     )
