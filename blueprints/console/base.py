@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
 from flask import (
+    Flask,
+    Request,
     Response,
     flash,
     g,
@@ -40,6 +42,7 @@ from flask import (
     url_for,
 )
 from flask.blueprints import Blueprint, BlueprintSetupState
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as Redirect
 
@@ -95,10 +98,24 @@ SESSION_KEY = "staff_session"
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
 
 
+class ConsoleCookieSessions(SecureCookieSessionInterface):
+    """The signed cookie session, opened only for the console's pages: every other request
+    (the API above all, where an order-entry screen quotes on every keystroke) would pay for
+    building a signing serializer and reading a cookie it never uses."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        path = request.environ.get("PATH_INFO", "")
+        if path != blp.url_prefix and not path.startswith(f"{blp.url_prefix}/"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 @blp.record_once
 def _configure(state: BlueprintSetupState) -> None:
     """The session cookie: HttpOnly, SameSite=Lax, and Secure in production (HTTPS)."""
     app = state.app
+    assert isinstance(app, Flask)
+    app.session_interface = ConsoleCookieSessions()
     settings = app.extensions["forwarder_insure"].settings
     if not app.secret_key:
         app.secret_key = settings.secret_key

@@ -219,3 +219,19 @@ def test_logging_in_again_ends_the_session_the_cookie_held(app):
     assert opens_console(client)
     assert not opens_console(replay(app, copied))
     assert live_sessions(app) == 1
+
+
+def test_only_the_console_opens_the_cookie_session(app):
+    """The API (quoted on every keystroke) never pays for reading the console's cookie."""
+    from flask import request
+    from flask.sessions import NullSession, SecureCookieSession
+
+    opened = {}
+    for path in ("/api/v1/quotes", "/healthz", "/opsx", "/ops", "/ops/claims"):
+        with app.test_request_context(path):
+            opened[path] = app.session_interface.open_session(app, request)
+    assert all(isinstance(opened[p], NullSession) for p in ("/api/v1/quotes", "/healthz", "/opsx"))
+    assert all(
+        isinstance(opened[p], SecureCookieSession) and not isinstance(opened[p], NullSession)
+        for p in ("/ops", "/ops/claims")
+    )
