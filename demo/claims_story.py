@@ -33,6 +33,16 @@ PARCELS = (
     ("DEMO-1001/5", "60.00", "apparel", None, None),
 )
 
+#: How each demo parcel ships from the forwarder's warehouse in Shenzhen, in PARCELS' order:
+#: (destination, carrier, service or None, tracking number, the carrier's name on its letter).
+SHIPPING = (
+    ("US", "china_post", "epacket", "LX000000001CN", "China Post"),
+    ("GB", "yunexpress", None, "YT0000000000000002", "YunExpress"),
+    ("US", "china_ems", None, "EE000000003CN", "China EMS"),
+    ("DE", "cainiao", None, "LP00000000000004", "Cainiao"),
+    ("DE", "4px", None, "4PX0000000000005", "4PX"),
+)
+
 
 STORIES = {"lost": "never arrived", "damaged": "arrived with a crushed box"}
 
@@ -74,17 +84,22 @@ def load_demo_claims(app: Flask, keys: dict[Role, str], clock: Clock) -> int:
             "declared_value": {"amount": declared, "currency": "USD"},
             "category": category,
             "origin_country": "CN",
-            "destination_country": "US",
-            "carrier": "usps",
-            "service": "priority",
+            "destination_country": destination,
+            "carrier": carrier,
+            "service": service,
             "weight_kg": "0.80",
         }
-        for reference, declared, category, _, _ in PARCELS
+        for (reference, declared, category, _, _), (destination, carrier, service, _, _) in zip(
+            PARCELS, SHIPPING, strict=True
+        )
     ]
     quotes = seller.call("POST", "/quotes", json={"packages": packages})["quotes"]
     claims = 0
-    for n, (entry, (reference, _, _, kind, amount)) in enumerate(zip(quotes, PARCELS, strict=True)):
-        tracking_number = f"9400100000000000{n:06d}"
+    for n, (
+        entry,
+        (reference, _, _, kind, amount),
+        (_, carrier, _, tracking_number, _),
+    ) in enumerate(zip(quotes, PARCELS, SHIPPING, strict=True)):
         # The warehouse binds the order as its label prints: the number is confirmed.
         coverage = warehouse.call(
             "POST", "/coverages", 201,
@@ -92,7 +107,7 @@ def load_demo_claims(app: Flask, keys: dict[Role, str], clock: Clock) -> int:
                   "tracking_number": tracking_number},
             headers={"Idempotency-Key": str(uuid.uuid4())},
         )  # fmt: skip
-        history = _history(tracking_number, clock.now())
+        history = _history(carrier, tracking_number, clock.now())
         feed.call("POST", "/tracking/events", 202, json={"events": history})
         if kind is None or amount is None:
             continue
@@ -109,7 +124,7 @@ def load_demo_claims(app: Flask, keys: dict[Role, str], clock: Clock) -> int:
     return claims
 
 
-def _history(tracking_number: str, now: datetime) -> list[dict[str, Any]]:
+def _history(carrier: str, tracking_number: str, now: datetime) -> list[dict[str, Any]]:
     """The carrier's first scans, just after binding (earlier ones would be flagged as a parcel
     insured after the carrier already had it)."""
     steps = [
@@ -119,7 +134,7 @@ def _history(tracking_number: str, now: datetime) -> list[dict[str, Any]]:
     return [
         {
             "event_id": f"demo-{tracking_number}-{i}",
-            "carrier": "usps",
+            "carrier": carrier,
             "tracking_number": tracking_number,
             "occurred_at": format_instant(now + timedelta(seconds=seconds)),
             "code": code,
@@ -144,7 +159,8 @@ def _progress(seller: _Client, handler: _Client, claim_id: str, n: int, amount: 
     seller.call("POST", f"/claims/{claim_id}/submit")
     if n == 0:
         seller.upload(claim_id, "dispute_screenshot", _png(10 + n), "refund-request.png")
-        handler.upload(claim_id, "carrier_loss_letter", _pdf("USPS: parcel not found"), "usps.pdf")
+        letter = _pdf(f"{SHIPPING[n][4]}: parcel not found")
+        handler.upload(claim_id, "carrier_loss_letter", letter, "carrier-letter.pdf")
         approval = {"amount": {"amount": amount, "currency": "USD"}, "note": "Demo approval"}
         handler.call("POST", f"/claims/{claim_id}/approve", json=approval)
 
