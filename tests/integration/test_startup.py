@@ -45,6 +45,24 @@ def test_another_rate_card_is_selected_by_fi_rates_file(tmp_path):
     assert app.extensions["forwarder_insure"].rate_card.version == "test-9"
 
 
+DEFAULT_FEEDS = DEFAULT_RATES.parents[1] / "feeds.toml"
+
+
+def test_a_bad_feeds_file_stops_the_app_naming_the_key(tmp_path):
+    bad = tmp_path / "feeds.toml"
+    bad.write_text(DEFAULT_FEEDS.read_text().replace('code = "delivered"', 'code = "arrived"', 1))
+    with pytest.raises(
+        ConfigFileError, match=r"feeds.toml: easypost.rules\[10\].code: 'arrived' is not one of"
+    ):
+        create_app(settings_with(tmp_path, FI_FEEDS_FILE=str(bad)))
+
+
+def test_the_feed_mappings_are_loaded_at_start(tmp_path):
+    app = create_app(settings_with(tmp_path))
+    feeds = app.extensions["forwarder_insure"].feeds
+    assert feeds["17track"].carrier("190012") == "yanwen"
+
+
 def upgrade_with(**settings: str) -> subprocess.CompletedProcess:
     """``forwarder-insure db upgrade`` in a fresh process with only these FI_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")} | settings
