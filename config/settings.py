@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,10 @@ CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_RATES_FILE = CONFIG_DIR / "rates" / "default.toml"
 DEFAULT_CARRIERS_FILE = CONFIG_DIR / "carriers.toml"
 DEFAULT_CLAIMS_FILE = CONFIG_DIR / "claims.toml"
+DEFAULT_FEEDS_FILE = CONFIG_DIR / "feeds.toml"
+
+#: The tracking providers whose webhooks we read (``forwarder_insure.domain.feeds.PROVIDERS``).
+FEED_PROVIDERS = ("easypost", "aftership", "17track")
 
 #: A secret key shorter than this is refused in production.
 MIN_SECRET_KEY_LENGTH = 32
@@ -46,6 +50,13 @@ class Settings:
     rates_file: Path
     carriers_file: Path = DEFAULT_CARRIERS_FILE
     claims_file: Path = DEFAULT_CLAIMS_FILE
+    #: Tracking providers' carrier codes and statuses mapped to ours (``FI_FEEDS_FILE``).
+    feeds_file: Path = DEFAULT_FEEDS_FILE
+    #: Webhook secrets per tracking provider, ``FI_FEED_SECRETS="easypost:s1,easypost:s2,
+    #: aftership:s3,17track:s4"``: provider → its secrets, any one of which verifies a push (so a
+    #: secret rotates by adding the new one, then dropping the old). A provider without one
+    #: accepts no push.
+    feed_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Keys that sign quote tokens, as (key id, secret); the first signs, all verify. Rotate by
     #: putting a new key first and dropping the old one after the quote lifetime has passed.
     quote_signing_keys: tuple[tuple[str, str], ...] = ()
@@ -171,6 +182,8 @@ class BaseConfig:
             rates_file=Path(env.get("FI_RATES_FILE") or DEFAULT_RATES_FILE),
             carriers_file=Path(env.get("FI_CARRIERS_FILE") or DEFAULT_CARRIERS_FILE),
             claims_file=Path(env.get("FI_CLAIMS_FILE") or DEFAULT_CLAIMS_FILE),
+            feeds_file=Path(env.get("FI_FEEDS_FILE") or DEFAULT_FEEDS_FILE),
+            feed_secrets=_feed_secrets(env.get("FI_FEED_SECRETS")),
             quote_signing_keys=_signing_keys(env.get("FI_QUOTE_SIGNING_KEYS"), secret_key),
             public_url=public_url,
             api_key_cache_seconds=self.api_key_cache_seconds,
@@ -325,6 +338,26 @@ def _signing_keys(raw: str | None, secret_key: str) -> tuple[tuple[str, str], ..
     if len({kid for kid, _ in keys}) != len(keys):
         raise SettingsError("FI_QUOTE_SIGNING_KEYS has a key id twice")
     return tuple(keys)
+
+
+def _feed_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
+    """``FI_FEED_SECRETS="easypost:s1,easypost:s2,aftership:s3,17track:s4"`` → provider → its
+    secrets, in the order given. Each item is split at its first ``:`` only, so a secret may
+    contain ``:`` (never ``,``, which separates items)."""
+    secrets_by_provider: dict[str, list[str]] = {}
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        provider, colon, secret = item.strip().partition(":")
+        if provider not in FEED_PROVIDERS:
+            raise SettingsError(
+                f"FI_FEED_SECRETS names {provider!r}, which is not a tracking provider (one of "
+                f"{', '.join(FEED_PROVIDERS)}); write provider:secret"
+            )
+        if not colon or not secret:
+            raise SettingsError(f"FI_FEED_SECRETS has no secret for {provider!r}")
+        secrets_by_provider.setdefault(provider, []).append(secret)
+    return {provider: tuple(found) for provider, found in secrets_by_provider.items()}
 
 
 def _optional_overrides(env: Mapping[str, str]) -> dict[str, Any]:

@@ -45,6 +45,31 @@ def test_another_rate_card_is_selected_by_fi_rates_file(tmp_path):
     assert app.extensions["forwarder_insure"].rate_card.version == "test-9"
 
 
+DEFAULT_FEEDS = DEFAULT_RATES.parents[1] / "feeds.toml"
+
+
+def test_a_bad_feeds_file_stops_the_app_naming_the_key(tmp_path):
+    bad = tmp_path / "feeds.toml"
+    bad.write_text(DEFAULT_FEEDS.read_text().replace('code = "delivered"', 'code = "arrived"', 1))
+    with pytest.raises(
+        ConfigFileError, match=r"feeds.toml: easypost.rules\[10\].code: 'arrived' is not one of"
+    ):
+        create_app(settings_with(tmp_path, FI_FEEDS_FILE=str(bad)))
+
+
+def test_a_feeds_file_naming_a_carrier_we_have_no_profile_for_stops_the_app(tmp_path):
+    bad = tmp_path / "feeds.toml"
+    bad.write_text(DEFAULT_FEEDS.read_text().replace('"yanwen"', '"yanwen_air"', 1))
+    with pytest.raises(ConfigFileError, match="yanwen_air"):
+        create_app(settings_with(tmp_path, FI_FEEDS_FILE=str(bad)))
+
+
+def test_the_feed_mappings_are_loaded_at_start(tmp_path):
+    app = create_app(settings_with(tmp_path))
+    feeds = app.extensions["forwarder_insure"].feeds
+    assert feeds["17track"].carrier("190012") == "yanwen"
+
+
 def upgrade_with(**settings: str) -> subprocess.CompletedProcess:
     """``forwarder-insure db upgrade`` in a fresh process with only these FI_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FI_")} | settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import DEFAULT_RATES_FILE, Settings, SettingsError
+from config.settings import DEFAULT_FEEDS_FILE, DEFAULT_RATES_FILE, Settings, SettingsError
 
 STRONG_SECRET = "s" * 48
 POSTGRES_URL = "postgresql+psycopg://fi:pw@db.internal:5432/fi"
@@ -251,3 +251,54 @@ def test_with_overrides_replaces_only_the_given_values(tmp_path):
 def test_sizes_and_lifetimes_must_be_positive(tmp_path, variable, value):
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env({"FI_ENV": "testing", variable: value}, instance_path=tmp_path)
+
+
+# --- tracking feeds -----------------------------------------------------------------------------
+
+
+def test_feed_secrets_are_grouped_per_provider_in_order(tmp_path):
+    settings = Settings.from_env(
+        {"FI_FEED_SECRETS": "easypost:s1, easypost:s2,aftership:s3,17track:s4"},
+        instance_path=tmp_path,
+    )
+    assert settings.feed_secrets == {
+        "easypost": ("s1", "s2"),
+        "aftership": ("s3",),
+        "17track": ("s4",),
+    }
+
+
+def test_a_feed_secret_may_contain_a_colon(tmp_path):
+    settings = Settings.from_env(
+        {"FI_FEED_SECRETS": "aftership:a:b:c,17track:key:"}, instance_path=tmp_path
+    )
+    assert settings.feed_secrets == {"aftership": ("a:b:c",), "17track": ("key:",)}
+
+
+def test_without_feed_secrets_no_provider_has_one(tmp_path):
+    assert Settings.from_env({}, instance_path=tmp_path).feed_secrets == {}
+    assert Settings.from_env({"FI_FEED_SECRETS": " "}, instance_path=tmp_path).feed_secrets == {}
+
+
+@pytest.mark.parametrize(
+    "value", ["shippo:s1", "easypost:s1,EasyPost:s2", "s1", "easypost:", "easypost"]
+)
+def test_a_bad_feed_secret_is_refused_naming_the_variable(tmp_path, value):
+    with pytest.raises(SettingsError, match="FI_FEED_SECRETS"):
+        Settings.from_env({"FI_FEED_SECRETS": value}, instance_path=tmp_path)
+
+
+def test_the_feeds_file_defaults_to_config_and_is_read_from_fi_feeds_file(tmp_path):
+    assert Settings.from_env({}, instance_path=tmp_path).feeds_file == DEFAULT_FEEDS_FILE
+    assert DEFAULT_FEEDS_FILE.name == "feeds.toml"
+    assert DEFAULT_FEEDS_FILE.exists()
+    other = tmp_path / "feeds.toml"
+    settings = Settings.from_env({"FI_FEEDS_FILE": str(other)}, instance_path=tmp_path)
+    assert settings.feeds_file == other
+
+
+def test_the_settings_know_the_same_providers_as_the_feeds():
+    from config.settings import FEED_PROVIDERS
+    from forwarder_insure.domain.feeds import PROVIDERS
+
+    assert FEED_PROVIDERS == PROVIDERS
