@@ -4,11 +4,17 @@ authority as the main number: a seller's last-mile number takes no scans."""
 
 from __future__ import annotations
 
-from forwarder_insure.domain.access import Role
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import pytest
+
+from forwarder_insure.domain.access import SYSTEM, Role
+from forwarder_insure.services import coverages
 from tests.api.test_claim_documents import file_claim
 from tests.api.test_claim_evidence import document_of, pdf_text
 from tests.api.test_sweep_and_inquiries import inquiries, sweep
-from tests.fixtures.insurance import bound, event, post_events
+from tests.fixtures.app import KeyedClient, issue_key
+from tests.fixtures.insurance import add_underwriter, bound, event, post_events
 
 VICTIM, SQUATTER = "S-1001", "S-6666"
 YANWEN = "UV123456789CN"
@@ -206,3 +212,61 @@ def test_the_sweep_measures_silence_over_both_legs(app, clock, as_role, underwri
     assert sweep(app, clock, 16)["opened"] == 1
     [opened] = inquiries(handler)
     assert opened["coverage_id"] == silent["id"]
+
+
+def test_a_tracking_provider_attaches_the_last_mile_through_the_service(
+    app, clock, as_role, underwriter
+):
+    """What the feed code calls when a provider's payload names the destination carrier's
+    number: a system caller's word counts as the warehouse's."""
+    seller, feed = as_role(Role.SELLER), as_role(Role.TRACKING)
+    coverage = cross_border(seller)
+    post_events(feed, event("u1", "LM-0030", "2026-11-30T09:00:00Z", "delivered"))
+    with app.extensions["forwarder_insure"].database.unit_of_work() as session:
+        attached = coverages.attach_last_mile(
+            session, SYSTEM, coverage["id"], "usps", "LM-0030", clock.now()
+        )
+        assert attached.last_mile_source == "warehouse"
+        # Told twice (providers re-deliver): nothing changes.
+        coverages.attach_last_mile(session, SYSTEM, coverage["id"], "usps", "LM-0030", clock.now())
+    package = package_of(seller, coverage["id"])
+    assert package["last_mile"] == {
+        "carrier": "usps",
+        "tracking_number": "LM-0030",
+        "confirmed": True,
+    }
+    assert package["status"] == "delivered"
+
+
+@pytest.mark.postgres_only
+def test_a_number_confirmed_as_a_last_mile_and_as_a_main_number_at_once_is_refused(
+    committing_app, clock, backend
+):
+    """The two unique indexes each see one pair of columns; the check across them runs under
+    an advisory lock on the number, so a main-number attach racing a last-mile attach of the
+    same USPS number waits for it and then answers 409."""
+    add_underwriter(committing_app)
+
+    def client(role: Role, seller_id: str | None = None) -> KeyedClient:
+        key = issue_key(committing_app, role, seller_id)
+        return KeyedClient(committing_app.test_client(), key, role, seller_id)
+
+    seller, warehouse = client(Role.SELLER, "S-1001"), client(Role.WAREHOUSE)
+    cross = cross_border(seller, "UV000000040CN")
+    domestic = bound(seller)
+    database = committing_app.extensions["forwarder_insure"].database
+    with database.unit_of_work() as running:  # a feed's last-mile attach, not yet committed
+        coverages.attach_last_mile(running, SYSTEM, cross["id"], "usps", "LM-0040", clock.now())
+        with ThreadPoolExecutor(1) as pool:
+            attaching = pool.submit(
+                warehouse.patch,
+                f"/api/v1/coverages/{domestic['id']}",
+                json={"tracking_number": "LM-0040"},
+            )
+            done, _ = wait([attaching], timeout=1.5)
+            assert not done, "the main-number attach did not wait for the number's lock"
+            running.commit()
+            answer = attaching.result(timeout=10)
+    assert answer.status_code == 409
+    assert answer.get_json()["code"] == "tracking_number_in_use"
+    assert package_of(seller, cross["id"])["last_mile"]["confirmed"] is True
