@@ -166,7 +166,7 @@ def bind(
         bound_at=now,
     )
     if tracking is not None and source == TrackingSource.WAREHOUSE:
-        _refuse_last_mile_holder(session, coverage.carrier, tracking, coverage.id)
+        _refuse_last_mile_holder(session, coverage.carrier, tracking)
     _guarded(session, lambda: session.add(coverage), coverage.carrier, tracking)
     ledger.record(
         session,
@@ -236,7 +236,7 @@ def attach_tracking(
         coverage.tracking_confirmed_at = now if confirms else None
 
     if confirms:
-        _refuse_last_mile_holder(session, coverage.carrier, tracking, coverage.id)
+        _refuse_last_mile_holder(session, coverage.carrier, tracking)
     _guarded(session, change, coverage.carrier, tracking)
     _announce(session, "coverage.tracking_attached", coverage, caller, now)
     if confirms:
@@ -355,9 +355,10 @@ def _confirm_last_mile(session: Session, coverage: Coverage, caller: Caller, now
     tracking_service.apply_waiting_events(session, coverage, now, caller, last_mile=True)
 
 
-def _refuse_last_mile_holder(session: Session, carrier: str, number: str, coverage_id: str) -> None:
-    """A number another live package confirmed as its last-mile number cannot be confirmed as a
-    main number (409 ``tracking_number_in_use``), checked under the number's advisory lock."""
+def _refuse_last_mile_holder(session: Session, carrier: str, number: str) -> None:
+    """A number a live package (another, or this one) confirmed as its last-mile number cannot be
+    confirmed as a main number (409 ``tracking_number_in_use``), checked under the number's
+    advisory lock."""
     _lock_number(session, carrier, number)
     holder = session.scalars(
         select(Coverage.id).where(
@@ -365,13 +366,11 @@ def _refuse_last_mile_holder(session: Session, carrier: str, number: str, covera
             Coverage.last_mile_tracking_number == number,
             Coverage.status == CoverageStatus.ACTIVE,
             Coverage.last_mile_confirmed_at.is_not(None),
-            Coverage.id != coverage_id,
         )
     ).first()
     if holder is not None:
         raise Conflict(
-            f"tracking number {number} is already used by another {carrier} package "
-            "(as its last-mile number)",
+            f"tracking number {number} is already a {carrier} package's last-mile number",
             code="tracking_number_in_use",
         )
 

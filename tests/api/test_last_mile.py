@@ -164,6 +164,14 @@ def test_uniqueness_across_main_and_last_mile_numbers_answers_409(as_role, under
     main = warehouse.patch(f"/api/v1/coverages/{other['id']}", json={"tracking_number": "LM-0010"})
     assert main.status_code == 409
     assert main.get_json()["code"] == "tracking_number_in_use"
+    # Nor its own: a parcel's last-mile number is not also its main number, either way round.
+    lm_first = bound(seller, "LM-0013")
+    last_mile(warehouse, lm_first["id"], "LM-0012")
+    own_main = warehouse.patch(
+        f"/api/v1/coverages/{lm_first['id']}", json={"tracking_number": "LM-0012"}
+    )
+    assert own_main.status_code == 409
+    assert own_main.get_json()["code"] == "tracking_number_in_use"
     # The parcel's own main number is not a last-mile number.
     own = last_mile(warehouse, second["id"], "UV000000011CN", carrier="yanwen")
     assert own.status_code == 422
