@@ -37,7 +37,46 @@ class CoverageCreateSchema(ma.Schema):
 
 class CoverageUpdateSchema(ma.Schema):
     carrier = ma.fields.String(validate=ma.validate.Regexp(SLUG))
-    tracking_number = ma.fields.String(required=True, **TRACKING_FIELD)
+    tracking_number = ma.fields.String(**TRACKING_FIELD)
+    last_mile_carrier = ma.fields.String(
+        validate=ma.validate.Regexp(SLUG),
+        metadata={
+            "description": "The destination carrier a cross-border parcel is handed to (e.g. "
+            "usps after yanwen); sent together with last_mile_tracking_number.",
+            "example": "usps",
+        },
+    )
+    last_mile_tracking_number = ma.fields.String(
+        validate=TRACKING_FIELD["validate"],
+        metadata=TRACKING_FIELD["metadata"]
+        | {
+            "description": "The destination carrier's number; events for it apply to the "
+            "package as events for tracking_number do. Sent together with last_mile_carrier."
+        },
+    )
+
+    @ma.validates_schema
+    def last_mile_pair(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("last_mile_carrier" in data) != ("last_mile_tracking_number" in data):
+            missing = (
+                "last_mile_tracking_number" if "last_mile_carrier" in data else "last_mile_carrier"
+            )
+            raise ma.ValidationError(
+                "Send last_mile_carrier and last_mile_tracking_number together.", missing
+            )
+
+
+class LastMileSchema(ma.Schema):
+    carrier = ma.fields.String(required=True)
+    tracking_number = ma.fields.String(required=True)
+    confirmed = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether the last-mile number takes the carrier's scans: given by "
+            "the warehouse, ops or a tracking provider, on a package whose tracking number is "
+            "confirmed. A seller's last-mile number is kept but takes no scans."
+        },
+    )
 
 
 class CoverageQueryArgsSchema(PageArgsSchema):
@@ -56,6 +95,14 @@ class CoveredPackageSchema(ma.Schema):
             "description": "Whether the warehouse (which prints the labels) attached or confirmed "
             "the tracking number. Carrier scans are matched to confirmed numbers only; a number "
             "attached by the seller alone takes no scans and earns no records of ours until then."
+        },
+    )
+    last_mile = ma.fields.Nested(
+        LastMileSchema,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The destination carrier's leg of a cross-border parcel, or null."
         },
     )
     status = ma.fields.String(
@@ -205,19 +252,24 @@ class CoverageById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data: dict[str, Any], coverage_id: str):
-        """Attach the tracking number when the label prints.
+        """Attach the tracking number when the label prints, and the last-mile number at the
+        destination hand-off (last_mile_carrier with last_mile_tracking_number).
 
         A warehouse key's number is authoritative and confirmed (409 tracking_number_in_use if
         another package of the carrier has it confirmed). A seller's number stays unconfirmed
         until the warehouse attaches the same one: it never conflicts with other packages and
         takes no scans meanwhile; a seller cannot change a confirmed number (409
-        tracking_number_confirmed). 409 already_scanned once the parcel has been scanned."""
-        return coverages.attach_tracking(
+        tracking_number_confirmed). 409 already_scanned once the parcel has been scanned.
+        The last-mile number follows the same rule (409 last_mile_number_in_use,
+        last_mile_number_confirmed); it takes scans only once the tracking number is confirmed."""
+        return coverages.attach_numbers(
             db_session(),
             key_holder().caller,
             coverage_id,
             carrier=data.get("carrier"),
             tracking_number=data.get("tracking_number"),
+            last_mile_carrier=data.get("last_mile_carrier"),
+            last_mile_tracking_number=data.get("last_mile_tracking_number"),
             now=request_now(),
         )
 

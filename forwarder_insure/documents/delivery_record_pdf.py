@@ -3,7 +3,9 @@
 Carriers prune and rewrite their tracking pages, and the insurer decides a claim weeks later. The
 record freezes what the carrier had told us at filing time, so the claim is judged on the scans
 that existed then. Every event is printed, however many, in time order; descriptions and
-locations come from the carrier and are treated as untrusted text.
+locations come from the carrier and are treated as untrusted text. A cross-border parcel handed
+to a destination carrier (Yanwen to USPS) has two legs: the record names both carriers and
+numbers, and says which leg each event was reported on.
 
 The page set-up, grid and styles come from :mod:`forwarder_insure.documents.pdf_layout`, so the
 claim's documents look alike.
@@ -46,6 +48,8 @@ class TrackingLine:
     code: str
     description: str | None
     location: str | None
+    #: The leg the event was reported on: "main", "last mile", or None for a one-leg parcel.
+    leg: str | None = None
 
     def __post_init__(self) -> None:
         ensure_utc(self.occurred_at)
@@ -68,6 +72,9 @@ class DeliveryRecord:
     last_event_at: datetime | None
     generated_at: datetime
     events: tuple[TrackingLine, ...]
+    #: The destination carrier's leg, if the parcel was handed over to one.
+    last_mile_carrier: str | None = None
+    last_mile_tracking_number: str | None = None
 
     def __post_init__(self) -> None:
         for value in (self.bound_at, self.first_scan_at, self.last_event_at, self.generated_at):
@@ -75,13 +82,14 @@ class DeliveryRecord:
                 ensure_utc(value)
 
 
-def _events(events: tuple[TrackingLine, ...], width: float) -> Flowable:
+def _events(events: tuple[TrackingLine, ...], width: float, legs: bool) -> Flowable:
     styles = grid_styles()
     # Stable: events at the same instant keep the order the carrier sent them in.
     ordered = sorted(events, key=lambda event: ensure_utc(event.occurred_at))
     rows = [
         [
             Paragraph(instant(event.occurred_at), styles["cell"]),
+            *([Paragraph(markup(event.leg or "main"), styles["cell"])] if legs else []),
             Paragraph(clipped(event.code), styles["code"]),
             Paragraph(
                 clipped(event.description) if event.description else "&#8212;", styles["cell"]
@@ -91,10 +99,18 @@ def _events(events: tuple[TrackingLine, ...], width: float) -> Flowable:
         for event in ordered
     ]
     time_width, code_width, location_width = 36 * mm, 30 * mm, 40 * mm
+    leg_width = 20 * mm if legs else 0
+    description_width = width - time_width - leg_width - code_width - location_width
     return grid_table(
-        ("Occurred at (UTC)", "Code", "Description", "Location"),
+        ("Occurred at (UTC)", *(("Leg",) if legs else ()), "Code", "Description", "Location"),
         rows,
-        (time_width, code_width, width - time_width - code_width - location_width, location_width),
+        (
+            time_width,
+            *((leg_width,) if legs else ()),
+            code_width,
+            description_width,
+            location_width,
+        ),
     )
 
 
@@ -108,6 +124,7 @@ def _content(record: DeliveryRecord, width: float) -> list[Flowable]:
             "Tracking number",
             markup(record.tracking_number) if record.tracking_number else "None attached",
         ),
+        *_last_mile_facts(record),
         ("Lane", lane(record.origin_country, record.destination_country)),
         ("Package status", markup(record.package_status)),
         ("Bound at (UTC)", instant(record.bound_at)),
@@ -135,10 +152,19 @@ def _content(record: DeliveryRecord, width: float) -> list[Flowable]:
         Paragraph("Tracking events", styles["section"]),
     ]
     if record.events:
-        content.append(_events(record.events, width))
+        content.append(_events(record.events, width, record.last_mile_tracking_number is not None))
     else:
         content.append(Paragraph(escape(NO_SCANS), styles["value"]))
     return content
+
+
+def _last_mile_facts(record: DeliveryRecord) -> list[tuple[str, str]]:
+    if record.last_mile_tracking_number is None:
+        return []
+    return [
+        ("Last-mile carrier", markup(record.last_mile_carrier or "")),
+        ("Last-mile tracking number", markup(record.last_mile_tracking_number)),
+    ]
 
 
 def render_delivery_record(record: DeliveryRecord) -> bytes:

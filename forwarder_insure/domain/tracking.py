@@ -8,7 +8,10 @@ a carrier scan: the label exists, the carrier has not seen the parcel.
 Tracking numbers: the warehouse prints the labels, so a number attached with a warehouse key (or
 by ops staff, who act for it) is authoritative and confirmed; a seller's number is only the
 seller's word until the warehouse attaches the same number. Scans are matched to confirmed
-numbers only, so a seller can neither block nor take another parcel's scans.
+numbers only, so a seller can neither block nor take another parcel's scans. A cross-border
+parcel changes carrier and number at the destination (Yanwen to USPS): its *last-mile* number
+takes scans on the same terms, only once the warehouse (or a trusted feed) gave it and the main
+number is itself confirmed (``last_mile_believed``).
 
 A carrier event is news of the past: one dated further ahead of the time it reaches us than a
 small allowance (clock skew between carrier systems) is refused on its own, so it can neither
@@ -117,6 +120,13 @@ LATEST = datetime.max.replace(tzinfo=UTC)
 def tracking_source(caller: Caller) -> TrackingSource:
     """Whose word a tracking number is: a seller's own, or the warehouse's (authoritative)."""
     return TrackingSource.SELLER if caller.is_seller else TrackingSource.WAREHOUSE
+
+
+def last_mile_believed(source: TrackingSource, main_confirmed: bool) -> bool:
+    """Whether a last-mile number takes the parcel's scans: only the warehouse's word (ops, or a
+    provider feed we run, count as it), and only on a parcel whose main number the warehouse
+    confirmed, so nobody reaches another parcel's scans through a number it chose itself."""
+    return source == TrackingSource.WAREHOUSE and main_confirmed
 
 
 def too_far_ahead(occurred_at: datetime, now: datetime, allowance: timedelta) -> bool:

@@ -168,10 +168,21 @@ def _delivery_record(
                 code=e.code,
                 description=e.description,
                 location=e.location,
+                leg=_leg(coverage, e),
             )
             for e in events
         ),
+        last_mile_carrier=coverage.last_mile_carrier,
+        last_mile_tracking_number=coverage.last_mile_tracking_number,
     )
+
+
+def _leg(coverage: Coverage, event: TrackingEvent) -> str | None:
+    """Which leg of a two-leg parcel an event was reported on (events keep their number)."""
+    if coverage.last_mile_tracking_number is None:
+        return None
+    last_mile = (coverage.last_mile_carrier, coverage.last_mile_tracking_number)
+    return "last mile" if (event.carrier, event.tracking_number) == last_mile else "main"
 
 
 def _handover_record(coverage: Coverage, scan: TrackingEvent, now: datetime) -> HandoverRecord:

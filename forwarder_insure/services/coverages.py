@@ -7,17 +7,24 @@ announces ``coverage.bound`` — all in the caller's one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from forwarder_insure.db.models import Claim, Coverage, LedgerTransaction, Underwriter
+from forwarder_insure.db.models import (
+    Claim,
+    Coverage,
+    LedgerTransaction,
+    TrackingEvent,
+    Underwriter,
+)
 from forwarder_insure.domain.access import Caller
 from forwarder_insure.domain.carriers import CarrierProfiles
 from forwarder_insure.domain.certificates import new_certificate_number
@@ -33,6 +40,7 @@ from forwarder_insure.domain.tracking import (
     PackageStatus,
     TrackingSource,
     deadlines,
+    last_mile_believed,
     tracking_source,
 )
 from forwarder_insure.services import exchange_rates, ledger
@@ -157,6 +165,8 @@ def bind(
         rate_card_version=terms.rate_card_version,
         bound_at=now,
     )
+    if tracking is not None and source == TrackingSource.WAREHOUSE:
+        _refuse_last_mile_holder(session, coverage.carrier, tracking)
     _guarded(session, lambda: session.add(coverage), coverage.carrier, tracking)
     ledger.record(
         session,
@@ -225,11 +235,176 @@ def attach_tracking(
         coverage.tracking_source = source
         coverage.tracking_confirmed_at = now if confirms else None
 
+    if confirms:
+        _refuse_last_mile_holder(session, coverage.carrier, tracking)
     _guarded(session, change, coverage.carrier, tracking)
     _announce(session, "coverage.tracking_attached", coverage, caller, now)
     if confirms:
         tracking_service.apply_waiting_events(session, coverage, now, caller)
+        # A last-mile number the warehouse gave earlier counts from now on.
+        _confirm_last_mile(session, coverage, caller, now)
     return coverage
+
+
+def attach_numbers(
+    session: Session,
+    caller: Caller,
+    coverage_id: str,
+    *,
+    carrier: str | None,
+    tracking_number: str | None,
+    last_mile_carrier: str | None,
+    last_mile_tracking_number: str | None,
+    now: datetime,
+) -> Coverage:
+    """``PATCH /coverages/{id}``: the label's number, then the last-mile one, either or both."""
+    coverage = attach_tracking(
+        session, caller, coverage_id, carrier=carrier, tracking_number=tracking_number, now=now
+    )
+    if last_mile_carrier is not None and last_mile_tracking_number is not None:
+        coverage = attach_last_mile(
+            session, caller, coverage_id, last_mile_carrier, last_mile_tracking_number, now
+        )
+    return coverage
+
+
+def attach_last_mile(
+    session: Session,
+    caller: Caller,
+    coverage_id: str,
+    carrier: str,
+    number: str,
+    now: datetime,
+) -> Coverage:
+    """Record the destination carrier's number of a cross-border parcel (Yanwen hands it to
+    USPS): from then on scans on either number apply to the parcel.
+
+    For the API's PATCH and for provider feeds (call it with ``SYSTEM``, whose word counts as the
+    warehouse's). Authority as for the main number (``domain/tracking.last_mile_believed``): the
+    number takes scans only if the warehouse, ops or a feed gave it *and* the main number is
+    warehouse-confirmed; a seller's last-mile number is kept unconfirmed, never collides with
+    anything and takes no scans. A confirmed last-mile number is unique among live packages'
+    confirmed last-mile numbers (index) and main numbers (checked here under an advisory lock on
+    the number): 409 ``last_mile_number_in_use``. Scans that arrived before it counted apply
+    when it does. A seller cannot change a confirmed last-mile number, and nobody can change one
+    that has taken scans (409).
+    """
+    check(caller, Action.ATTACH_TRACKING)
+    coverage = get_coverage(session, caller, coverage_id, for_update=True)
+    if coverage.status != CoverageStatus.ACTIVE:
+        raise Conflict("a voided coverage cannot be changed", code="coverage_voided")
+    tracking = normalise_tracking_number(number)
+    source = tracking_source(caller)
+    if (carrier, tracking) == (coverage.carrier, coverage.tracking_number):
+        raise Invalid(
+            "the last-mile number is this parcel's own tracking number",
+            code="last_mile_same_as_tracking_number",
+        )
+    same = (carrier, tracking) == (coverage.last_mile_carrier, coverage.last_mile_tracking_number)
+    if same and (source == coverage.last_mile_source or source == TrackingSource.SELLER):
+        return coverage
+    if not same and coverage.last_mile_tracking_number is not None:
+        if coverage.last_mile_confirmed and source == TrackingSource.SELLER:
+            raise Conflict(
+                "the parcel's last-mile number is confirmed; only the warehouse can change it",
+                code="last_mile_number_confirmed",
+            )
+        if _last_mile_scanned(session, coverage):
+            raise Conflict(
+                "the parcel has already been scanned under its last-mile number",
+                code="already_scanned",
+            )
+
+    def change() -> None:
+        coverage.last_mile_carrier = carrier
+        coverage.last_mile_tracking_number = tracking
+        coverage.last_mile_source = source
+        coverage.last_mile_confirmed_at = None
+
+    _guarded(session, change, carrier, tracking)
+    _confirm_last_mile(session, coverage, caller, now)
+    _announce(session, "coverage.last_mile_attached", coverage, caller, now)
+    return coverage
+
+
+def _confirm_last_mile(session: Session, coverage: Coverage, caller: Caller, now: datetime) -> None:
+    """Let the parcel's last-mile number take scans if it now counts, and apply those waiting."""
+    carrier, number = coverage.last_mile_carrier, coverage.last_mile_tracking_number
+    if carrier is None or number is None or coverage.last_mile_confirmed:
+        return
+    source = TrackingSource(coverage.last_mile_source or TrackingSource.SELLER)
+    if not last_mile_believed(source, coverage.tracking_confirmed):
+        return
+    _lock_number(session, carrier, number)
+    holder = session.scalars(
+        select(Coverage.id).where(
+            Coverage.carrier == carrier,
+            Coverage.tracking_number == number,
+            Coverage.status == CoverageStatus.ACTIVE,
+            Coverage.tracking_confirmed_at.is_not(None),
+            Coverage.id != coverage.id,
+        )
+    ).first()
+    if holder is not None:
+        raise _last_mile_in_use(carrier, number)
+
+    def confirm() -> None:
+        coverage.last_mile_confirmed_at = now
+
+    _guarded(session, confirm, carrier, number)
+    tracking_service.apply_waiting_events(session, coverage, now, caller, last_mile=True)
+
+
+def _refuse_last_mile_holder(session: Session, carrier: str, number: str) -> None:
+    """A number a live package (another, or this one) confirmed as its last-mile number cannot be
+    confirmed as a main number (409 ``tracking_number_in_use``), checked under the number's
+    advisory lock."""
+    _lock_number(session, carrier, number)
+    holder = session.scalars(
+        select(Coverage.id).where(
+            Coverage.last_mile_carrier == carrier,
+            Coverage.last_mile_tracking_number == number,
+            Coverage.status == CoverageStatus.ACTIVE,
+            Coverage.last_mile_confirmed_at.is_not(None),
+        )
+    ).first()
+    if holder is not None:
+        raise Conflict(
+            f"tracking number {number} is already a {carrier} package's last-mile number",
+            code="tracking_number_in_use",
+        )
+
+
+def _lock_number(session: Session, carrier: str, number: str) -> None:
+    """Serialise, until commit, every confirmation of one (carrier, number) as a main or a
+    last-mile number: the two unique indexes each see one column pair, so the check across them
+    needs this lock (PostgreSQL; SQLite runs one writer at a time anyway)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"tracking-number\x00{carrier}\x00{number}".encode()).digest()
+    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True))))
+
+
+def _last_mile_scanned(session: Session, coverage: Coverage) -> bool:
+    return (
+        session.scalars(
+            select(TrackingEvent.id)
+            .where(
+                TrackingEvent.coverage_id == coverage.id,
+                TrackingEvent.carrier == coverage.last_mile_carrier,
+                TrackingEvent.tracking_number == coverage.last_mile_tracking_number,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _last_mile_in_use(carrier: str, number: str) -> Conflict:
+    return Conflict(
+        f"{carrier} number {number} is already another package's tracking or last-mile number",
+        code="last_mile_number_in_use",
+    )
 
 
 def void(session: Session, caller: Caller, coverage_id: str, now: datetime) -> Coverage:
@@ -343,6 +518,8 @@ def _guarded(
             session.flush()
     except IntegrityError as exc:
         message = str(exc.orig)
+        if "last_mile" in message:
+            raise _last_mile_in_use(carrier, tracking or "") from None
         if "tracking_number" in message:
             raise Conflict(
                 f"tracking number {tracking} is already used by another {carrier} package",
@@ -374,6 +551,7 @@ def _announce(
             "carrier": coverage.carrier,
             "tracking_number": coverage.tracking_number,
             "tracking_confirmed": coverage.tracking_confirmed,
+            "last_mile": coverage.last_mile,
         },
         actor=caller,
         now=now,

@@ -8,6 +8,10 @@ row lock, so concurrent batches for one parcel serialise and the sweep (which sk
 parcels) never opens an inquiry on a parcel being delivered.
 Events for numbers no package has confirmed yet are kept and applied when the warehouse attaches
 or confirms the number.
+
+A cross-border parcel may also hold a confirmed *last-mile* number (the destination carrier's,
+``services/coverages.attach_last_mile``): events on either (carrier, number) apply to it. The
+same one locking query finds parcels by both, so a batch still costs one lookup.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from forwarder_insure.db.models import Coverage, TrackingEvent
@@ -143,8 +147,9 @@ def ingest(
         return summary
     # Lock the parcels first (in id order, so concurrent batches cannot deadlock), then store the
     # events already matched to them.
-    parcels = _lock_live_parcels(session, {(e.carrier, e.tracking_number) for e in unique.values()})
-    by_number = {(p.carrier, p.tracking_number): p for p in parcels}
+    pairs = {(e.carrier, e.tracking_number) for e in unique.values()}
+    parcels = _lock_live_parcels(session, pairs)
+    by_number = _by_number(parcels, pairs)
     stored = _store_new(session, list(unique.values()), by_number, now)
     summary.duplicates += len(unique) - len(stored)
     summary.accepted = len(stored)
@@ -159,13 +164,22 @@ def ingest(
     return summary
 
 
-def apply_waiting_events(session: Session, coverage: Coverage, now: datetime, actor: Caller) -> int:
-    """Attach and apply events that arrived before the warehouse confirmed this parcel's number."""
+def apply_waiting_events(
+    session: Session, coverage: Coverage, now: datetime, actor: Caller, *, last_mile: bool = False
+) -> int:
+    """Attach and apply events that arrived before the warehouse confirmed this parcel's number
+    (its last-mile number with ``last_mile``)."""
+    if last_mile:
+        carrier, number = coverage.last_mile_carrier, coverage.last_mile_tracking_number
+    else:
+        carrier, number = coverage.carrier, coverage.tracking_number
+    if carrier is None or number is None:
+        return 0
     waiting = list(
         session.execute(
             select(TrackingEvent).where(
-                TrackingEvent.carrier == coverage.carrier,
-                TrackingEvent.tracking_number == coverage.tracking_number,
+                TrackingEvent.carrier == carrier,
+                TrackingEvent.tracking_number == number,
                 TrackingEvent.coverage_id.is_(None),
             )
         ).scalars()
@@ -175,8 +189,7 @@ def apply_waiting_events(session: Session, coverage: Coverage, now: datetime, ac
     for event in waiting:
         event.coverage_id = coverage.id
     session.flush()
-    assert coverage.tracking_number is not None  # events matched on it above
-    [parcel] = _lock_live_parcels(session, {(coverage.carrier, coverage.tracking_number)})
+    [parcel] = [p for p in _lock_live_parcels(session, {(carrier, number)}) if p.id == coverage.id]
     _apply(
         session, [parcel], {parcel.id: [Scan(e.occurred_at, e.code) for e in waiting]}, now, actor
     )
@@ -189,6 +202,10 @@ PARCEL_COLUMNS = (
     Coverage.id,
     Coverage.carrier,
     Coverage.tracking_number,
+    Coverage.tracking_confirmed_at,
+    Coverage.last_mile_carrier,
+    Coverage.last_mile_tracking_number,
+    Coverage.last_mile_confirmed_at,
     Coverage.package_status,
     Coverage.last_event_at,
     Coverage.first_scan_at,
@@ -199,30 +216,56 @@ PARCEL_COLUMNS = (
 
 
 def _lock_live_parcels(session: Session, pairs: set[tuple[str, str]]) -> list[Row]:
-    """Live coverages holding these (carrier, tracking number) pairs as warehouse-confirmed
-    numbers (at most one each), row-locked in id order.
+    """Live coverages holding these (carrier, tracking number) pairs as warehouse-confirmed main
+    or last-mile numbers (at most one each), row-locked in id order.
 
-    One query per carrier with a plain IN list, which the partial unique index on live confirmed
-    (carrier, tracking number) answers directly.
+    One query: per carrier, a plain IN list on the main and on the last-mile pair, which the two
+    partial unique indexes on live confirmed numbers answer (a bitmap OR on PostgreSQL). One
+    statement keeps the locks in one id order, so batches cannot deadlock even when a parcel is
+    reached through two carriers.
     """
     numbers: dict[str, list[str]] = defaultdict(list)
     for carrier, number in pairs:
         numbers[carrier].append(number)
-    parcels: list[Row] = []
+    arms = []
     for carrier, carrier_numbers in sorted(numbers.items()):
-        parcels += session.execute(
-            select(*PARCEL_COLUMNS)
-            .where(
+        listed = sorted(carrier_numbers)
+        arms.append(
+            and_(
                 Coverage.carrier == carrier,
-                Coverage.tracking_number.in_(sorted(carrier_numbers)),
+                Coverage.tracking_number.in_(listed),
                 Coverage.tracking_number.is_not(None),
                 Coverage.status == CoverageStatus.ACTIVE,
                 Coverage.tracking_confirmed_at.is_not(None),
             )
-            .order_by(Coverage.id)
-            .with_for_update()
+        )
+        arms.append(
+            and_(
+                Coverage.last_mile_carrier == carrier,
+                Coverage.last_mile_tracking_number.in_(listed),
+                Coverage.last_mile_tracking_number.is_not(None),
+                Coverage.status == CoverageStatus.ACTIVE,
+                Coverage.last_mile_confirmed_at.is_not(None),
+            )
+        )
+    return list(
+        session.execute(
+            select(*PARCEL_COLUMNS).where(or_(*arms)).order_by(Coverage.id).with_for_update()
         ).all()
-    return parcels
+    )
+
+
+def _by_number(parcels: list[Row], pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    """Each asked (carrier, number) to the parcel holding it as a confirmed main or last-mile
+    number."""
+    found: dict[tuple[str, str], Row] = {}
+    for p in parcels:
+        if p.tracking_confirmed_at is not None and (p.carrier, p.tracking_number) in pairs:
+            found[(p.carrier, p.tracking_number)] = p
+        lm = (p.last_mile_carrier, p.last_mile_tracking_number)
+        if p.last_mile_confirmed_at is not None and lm in pairs:
+            found[lm] = p
+    return found
 
 
 def _store_new(

@@ -33,6 +33,12 @@ CONFIRMED_TRACKING = (
     "AND tracking_number IS NOT NULL AND tracking_confirmed_at IS NOT NULL"
 )
 
+#: Live packages whose last-mile number counts (``domain/tracking.last_mile_believed``).
+CONFIRMED_LAST_MILE = (
+    f"{equals('status', CoverageStatus.ACTIVE)} "
+    "AND last_mile_tracking_number IS NOT NULL AND last_mile_confirmed_at IS NOT NULL"
+)
+
 
 class Coverage(Base):
     __tablename__ = "coverages"
@@ -50,6 +56,17 @@ class Coverage(Base):
             unique=True,
             sqlite_where=text(CONFIRMED_TRACKING),
             postgresql_where=text(CONFIRMED_TRACKING),
+        ),
+        CheckConstraint(in_list("last_mile_source", TrackingSource), name="last_mile_source_known"),
+        # The same for last-mile numbers (a number cannot be both one package's main number and
+        # another's last-mile one: services/coverages checks that under an advisory lock).
+        Index(
+            "uq_coverages_active_last_mile_number",
+            "last_mile_carrier",
+            "last_mile_tracking_number",
+            unique=True,
+            sqlite_where=text(CONFIRMED_LAST_MILE),
+            postgresql_where=text(CONFIRMED_LAST_MILE),
         ),
         Index("ix_coverages_seller_id_id", "seller_id", "id"),
         # The sweep reads only parcels whose inquiry is due: a small slice of a large table.
@@ -77,6 +94,13 @@ class Coverage(Base):
     tracking_source: Mapped[str | None] = mapped_column(String(16))
     #: When the warehouse attached or confirmed the number; until then no scan is matched to it.
     tracking_confirmed_at: Mapped[datetime | None]
+    #: The destination carrier's number, where the parcel changes hands (Yanwen to USPS).
+    last_mile_carrier: Mapped[str | None] = mapped_column(String(32))
+    last_mile_tracking_number: Mapped[str | None] = mapped_column(String(64))
+    #: Who gave the last-mile number (``warehouse`` also for ops and provider feeds).
+    last_mile_source: Mapped[str | None] = mapped_column(String(16))
+    #: When the last-mile number began to take scans (``domain/tracking.last_mile_believed``).
+    last_mile_confirmed_at: Mapped[datetime | None]
     origin_country: Mapped[str] = mapped_column(String(2))
     destination_country: Mapped[str] = mapped_column(String(2))
     category: Mapped[str] = mapped_column(String(48))
@@ -117,6 +141,23 @@ class Coverage(Base):
     @property
     def tracking_confirmed(self) -> bool:
         return self.tracking_number is not None and self.tracking_confirmed_at is not None
+
+    @property
+    def last_mile_confirmed(self) -> bool:
+        return (
+            self.last_mile_tracking_number is not None and self.last_mile_confirmed_at is not None
+        )
+
+    @property
+    def last_mile(self) -> dict[str, object] | None:
+        """The last-mile leg as the API shows it, or None."""
+        if self.last_mile_tracking_number is None:
+            return None
+        return {
+            "carrier": self.last_mile_carrier,
+            "tracking_number": self.last_mile_tracking_number,
+            "confirmed": self.last_mile_confirmed,
+        }
 
     def _money(self, minor: int, currency: str | None = None) -> Money:
         return Money.from_minor(minor, currency or self.currency)
