@@ -120,7 +120,7 @@ def test_a_handler_rejects_a_document_and_approves(
     assert claim_status(api, claim["id"])["status"] == "submitted"
 
     page.locator("form#approve").get_by_label("Amount (USD)").fill("180.00")
-    page.locator("form#approve").get_by_label("Note (optional)").fill("Checked the label scan")
+    page.locator("form#approve").get_by_label("Note to the seller").fill("Checked the label scan")
     page.locator("form#approve").get_by_role("button", name="Approve").click()
     expect(page.get_by_role("status").filter(has_text="Approved 180.00 USD.")).to_be_visible()
     expect(page.locator("h1 .status")).to_have_text("Approved")
