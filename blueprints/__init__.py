@@ -24,6 +24,7 @@ from blueprints import (
     quotes,
     reports,
     tracking,
+    tracking_feeds,
     underwriting,
     webhooks,
 )
@@ -47,6 +48,7 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         coverages,
         certificates,
         tracking,
+        tracking_feeds,
         inquiries,
         claims,
         insurer,

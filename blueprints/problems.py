@@ -19,7 +19,15 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from forwarder_insure.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from forwarder_insure.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    Unreadable,
+)
 from forwarder_insure.domain.ids import new_id
 from forwarder_insure.domain.money import MoneyError
 from forwarder_insure.storage.base import TooLarge, UnsupportedType
@@ -30,6 +38,8 @@ log = logging.getLogger(__name__)
 #: The one mapping from domain error classes to HTTP statuses.
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     TooLarge: 413,
+    Unreadable: 400,
+    Unauthenticated: 401,
     UnsupportedType: 415,
     NotFound: 404,
     Forbidden: 403,

@@ -57,6 +57,15 @@ class Settings:
     #: secret rotates by adding the new one, then dropping the old). A provider without one
     #: accepts no push.
     feed_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Largest provider push ``POST /tracking/feeds/{provider}`` reads (``FI_FEED_MAX_BYTES``);
+    #: a larger one is refused with 413 before its signature is checked.
+    feed_max_bytes: int = 1024 * 1024
+    #: How much of each push's body is kept for ops (``FI_FEED_PAYLOAD_KEEP_BYTES``); the rest is
+    #: cut and the stored row marked truncated.
+    feed_payload_keep_bytes: int = 64 * 1024
+    #: How long stored pushes are kept (``FI_FEED_PAYLOAD_RETENTION_DAYS``); the job
+    #: ``purge-feed-payloads`` deletes them after.
+    feed_payload_retention: timedelta = timedelta(days=30)
     #: Keys that sign quote tokens, as (key id, secret); the first signs, all verify. Rotate by
     #: putting a new key first and dropping the old one after the quote lifetime has passed.
     quote_signing_keys: tuple[tuple[str, str], ...] = ()
@@ -270,6 +279,12 @@ _OPTIONAL: dict[str, tuple[str, Callable[[str], Any]]] = {
     ),
     "FI_TRACKING_MAX_FUTURE": ("tracking_max_future", lambda v: _duration(v, "h")),
     "FI_MAX_JSON_BYTES": ("max_json_bytes", int),
+    "FI_FEED_MAX_BYTES": ("feed_max_bytes", int),
+    "FI_FEED_PAYLOAD_KEEP_BYTES": ("feed_payload_keep_bytes", int),
+    "FI_FEED_PAYLOAD_RETENTION_DAYS": (
+        "feed_payload_retention",
+        lambda v: timedelta(days=float(v)),
+    ),
     "FI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
     "FI_SQL_ECHO": ("sql_echo", lambda v: v.strip().lower() in {"1", "true", "yes", "on"}),
     "FI_WEBHOOK_ALLOW_PRIVATE": (

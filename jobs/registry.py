@@ -88,6 +88,13 @@ JOBS: dict[str, Job] = {
             description="Forget stored Idempotency-Key answers older than their lifetime.",
             idle=lambda: {"purged": 0},
         ),
+        Job(
+            id="purge-feed-payloads",
+            run=maintenance.purge_feed_payloads,
+            cron={"minute": 47},
+            description="Delete tracking providers' stored pushes past their retention.",
+            idle=lambda: {"purged": 0},
+        ),
     )
 }
 

@@ -50,3 +50,17 @@ class Forbidden(DomainError):
 
     code = "forbidden"
     title = "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    """The request does not prove who sent it (a provider push without a valid signature)."""
+
+    code = "unauthenticated"
+    title = "Unauthorized"
+
+
+class Unreadable(DomainError):
+    """The request's body cannot be read at all (not JSON)."""
+
+    code = "unreadable"
+    title = "Bad request"

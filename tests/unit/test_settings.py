@@ -302,3 +302,33 @@ def test_the_settings_know_the_same_providers_as_the_feeds():
     from forwarder_insure.domain.feeds import PROVIDERS
 
     assert FEED_PROVIDERS == PROVIDERS
+
+
+def test_feed_limits_and_retention_have_defaults_and_are_read(tmp_path):
+    defaults = Settings.from_env({"FI_ENV": "testing"}, instance_path=tmp_path)
+    assert defaults.feed_max_bytes == 1024 * 1024
+    assert defaults.feed_payload_keep_bytes == 64 * 1024
+    assert defaults.feed_payload_retention == timedelta(days=30)
+    env = {
+        "FI_ENV": "testing",
+        "FI_FEED_MAX_BYTES": "2048",
+        "FI_FEED_PAYLOAD_KEEP_BYTES": "512",
+        "FI_FEED_PAYLOAD_RETENTION_DAYS": "7",
+    }
+    settings = Settings.from_env(env, instance_path=tmp_path)
+    assert settings.feed_max_bytes == 2048
+    assert settings.feed_payload_keep_bytes == 512
+    assert settings.feed_payload_retention == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("FI_FEED_MAX_BYTES", "0"),
+        ("FI_FEED_PAYLOAD_KEEP_BYTES", "lots"),
+        ("FI_FEED_PAYLOAD_RETENTION_DAYS", "-1"),
+    ],
+)
+def test_feed_limits_must_be_positive_numbers(tmp_path, variable, value):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({"FI_ENV": "testing", variable: value}, instance_path=tmp_path)

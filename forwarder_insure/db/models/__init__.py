@@ -4,6 +4,7 @@ from forwarder_insure.db.base import Base
 from forwarder_insure.db.models.access import ApiKey, Seller, StaffSession, StaffUser
 from forwarder_insure.db.models.claims import Claim, ClaimDocument, ClaimEvent
 from forwarder_insure.db.models.coverage import Coverage
+from forwarder_insure.db.models.feeds import FeedPayload
 from forwarder_insure.db.models.idempotency import IdempotencyRecord
 from forwarder_insure.db.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from forwarder_insure.db.models.outbox import OutboxEvent
@@ -20,6 +21,7 @@ __all__ = [
     "ClaimEvent",
     "Coverage",
     "ExchangeRate",
+    "FeedPayload",
     "IdempotencyRecord",
     "Inquiry",
     "InquiryDocument",
