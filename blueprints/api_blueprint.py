@@ -28,7 +28,7 @@ from blueprints.request_scope import (
     runtime,
 )
 from forwarder_insure.domain.access import Role
-from forwarder_insure.domain.permissions import Action, refusal, roles_for
+from forwarder_insure.domain.permissions import WRITES_NOTHING, Action, refusal, roles_for
 from forwarder_insure.services import idempotency
 
 BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
@@ -56,17 +56,12 @@ IDEMPOTENCY_HEADER_DOC = {
 }
 
 
-#: Methods that change nothing, and the one POST that writes nothing either (quotes are signed
-#: tokens, never rows): only these may trust a key cached moments ago (see ``KeyCache``).
+#: Methods that change nothing: with them (and with actions that write nothing, see
+#: ``permissions.WRITES_NOTHING``) a key cached moments ago may be trusted (see ``KeyCache``).
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-WRITES_NOTHING = frozenset({"quotes.Quotes"})
 
 
-def _changes_nothing() -> bool:
-    return request.method in READ_ONLY_METHODS or request.endpoint in WRITES_NOTHING
-
-
-def authenticate(roles: frozenset[Role]) -> None:
+def authenticate(roles: frozenset[Role], *, writes_nothing: bool = False) -> None:
     """Resolve the bearer key of this request and check its role, or abort 401/403. A request
     that changes something always checks the key in the database, so a revocation stops it at
     once; the rest may use the per-process key cache."""
@@ -79,7 +74,9 @@ def authenticate(roles: frozenset[Role]) -> None:
             headers=WWW_AUTHENTICATE,
         )
     holder = runtime().api_keys.authenticate(
-        match.group(1), db_session, read_only=_changes_nothing()
+        match.group(1),
+        db_session,
+        read_only=writes_nothing or request.method in READ_ONLY_METHODS,
     )
     if holder is None:
         abort(
@@ -156,11 +153,12 @@ class ApiBlueprint(Blueprint):
         """The decorated view performs ``action``: only callers whose role the permission table
         allows it may call the view (the service checks the same table again)."""
         frozen = roles_for(action)
+        writes_nothing = action in WRITES_NOTHING
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                authenticate(frozen)
+                authenticate(frozen, writes_nothing=writes_nothing)
                 return func(*args, **kwargs)
 
             return documented(

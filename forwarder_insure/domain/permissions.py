@@ -122,6 +122,12 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = MappingProxyType(
 )
 
 
+#: Actions that write nothing whatever their HTTP method (a quote is a signed token, never a
+#: row): like reads, they may trust an API key cached moments ago; every other write checks the
+#: key in the database, so a revocation stops it at once.
+WRITES_NOTHING: frozenset[Action] = frozenset({Action.QUOTE})
+
+
 def roles_for(action: Action) -> frozenset[Role]:
     """The roles that may perform ``action``."""
     return PERMISSIONS[action]
