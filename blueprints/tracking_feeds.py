@@ -12,6 +12,7 @@ from flask.views import MethodView
 from blueprints.api_blueprint import ApiBlueprint, abort
 from blueprints.problems import FieldErrorSchema
 from blueprints.request_scope import db_session, request_now, runtime
+from blueprints.tracking import IngestResultSchema
 from forwarder_insure.domain.feed_signatures import SCHEMES
 from forwarder_insure.domain.feeds import PROVIDERS
 from forwarder_insure.services import tracking_feeds
@@ -53,10 +54,9 @@ class FeedRejectSchema(ma.Schema):
     errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema), required=True)
 
 
-class FeedResultSchema(ma.Schema):
-    accepted = ma.fields.Integer(required=True)
-    duplicates = ma.fields.Integer(required=True)
-    unmatched = ma.fields.Integer(required=True)
+class FeedResultSchema(IngestResultSchema):
+    """The batch API's answer, with the feed's own refusals and two counts of its own."""
+
     rejected = ma.fields.List(
         ma.fields.Nested(FeedRejectSchema),
         required=True,
@@ -64,9 +64,6 @@ class FeedResultSchema(ma.Schema):
             "description": "Scans refused one by one (a time that does not parse, dated too far "
             "after they reached us, no valid tracking number); a list, as in the batch API."
         },
-    )
-    rejected_count = ma.fields.Integer(
-        required=True, metadata={"description": "How many scans are listed under rejected."}
     )
     unrecognized = ma.fields.Integer(
         required=True,
